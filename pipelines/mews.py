@@ -1,0 +1,77 @@
+"""Load Mews reservations and product service orders into DuckDB or any dlt destination.
+
+Run from the repository root:  python pipelines/mews.py [--demo] [--destination NAME] ...
+Exit code 0 on success; otherwise one line on stderr says why (never with a token).
+"""
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from mews_source import connection_names
+from mews_source.errors import ConfigError
+from mews_source.report import describe_error, format_summary
+from mews_source.runner import DATASET_NAME, RunResult, check_resources, make_pipeline, run
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="mews.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--demo", action="store_true", help="run offline against the simulator")
+    parser.add_argument("--destination", default="duckdb", help="any dlt destination")
+    parser.add_argument("--dataset", default=DATASET_NAME, help="dataset (schema) name")
+    parser.add_argument("--start-date", help="first run starts here (ISO 8601 UTC)")
+    parser.add_argument("--resources", help="comma-separated subset of resources")
+    parser.add_argument("--refresh", action="store_true", help="drop tables and state, reload")
+    parser.add_argument("--connection", help="load only this configured connection")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    return parser.parse_args(argv)
+
+
+def configure_logging(level: str) -> None:
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        raise ConfigError(f"unknown log level {level!r}")
+    logging.basicConfig(
+        level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def load(args: argparse.Namespace, source_args: dict[str, Any]) -> RunResult:
+    """Build the pipeline and run every chosen connection."""
+    resources = check_resources(args.resources.split(",") if args.resources else None)
+    if args.start_date:
+        source_args["start_date"] = args.start_date
+    names = [args.connection] if args.connection else connection_names()
+    pipeline = make_pipeline(args.destination, args.dataset)
+    return run(pipeline, names, resources, args.refresh, **source_args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        configure_logging(args.log_level)
+        if args.demo:
+            from mews_source.demo import run_demo
+
+            return run_demo(args, load)
+        result = load(args, {})
+    except Exception as exc:  # every failure becomes one line and an exit code
+        message, bad_input = describe_error(exc)
+        print(f"mews: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT if bad_input else EXIT_FAILED
+    print(format_summary(result))
+    if result.failed:
+        for failed in result.failed:
+            print(f"mews: error: connection {failed.name}: {failed.error}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The dlt source `mews`: Mews Connector API reservations and product service orders.
+
+The source function only wires things: it validates config, builds one client per
+connection and returns the module-level resources of `mews_source.resources`.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+import httpx
+from dlt.common.configuration import with_config
+from dlt.extract import DltResource
+
+from mews_source import settings
+from mews_source.catalog import ServiceCatalog
+from mews_source.client import Credentials, MewsClient, RequestStats, RetryPolicy
+from mews_source.config import (
+    build_connections,
+    overlap,
+    parse_start_date,
+    select_connection,
+)
+from mews_source.errors import ConfigError, MewsError
+from mews_source.ratelimit import SlidingWindowLimiter
+from mews_source.resources import (
+    SourceContext,
+    age_categories,
+    product_service_orders,
+    reservations,
+    services,
+)
+
+RESOURCE_NAMES = ("reservations", "product_service_orders", "services", "age_categories")
+
+__all__ = ["RESOURCE_NAMES", "ConfigError", "MewsError", "SourceContext", "mews_source"]
+
+
+@dlt.source(name="mews", section="mews", max_table_nesting=2)
+def mews_source(
+    platform_url: str = dlt.config.value,
+    client_token: str | None = dlt.secrets.value,
+    access_token: str | None = None,
+    client: str = settings.DEFAULT_CLIENT,
+    start_date: str | None = None,
+    service_ids: list[str] | None = None,
+    enterprise_ids: list[str] | None = None,
+    connections: list[dict[str, Any]] | None = None,
+    connection: str | None = None,
+    overlap_minutes: float = settings.DEFAULT_OVERLAP.total_seconds() / 60,
+    concurrency: int = settings.DEFAULT_CONCURRENCY,
+    rate_limit_requests: int = settings.RATE_LIMIT_REQUESTS,
+    rate_limit_window_s: float = settings.RATE_LIMIT_WINDOW_S,
+    max_attempts: int = settings.MAX_ATTEMPTS,
+    backoff_base_s: float = settings.BACKOFF_BASE_S,
+    transport: httpx.BaseTransport | None = None,
+    contexts: list[SourceContext] | None = None,
+) -> list[DltResource]:
+    """Resources for one connection (`connection`, or the only one configured).
+
+    `contexts`, when given, receives the per-connection context so a caller can read
+    request counts and page counts after the run; `transport` is the test seam.
+    """
+    chosen = select_connection(
+        build_connections(access_token, enterprise_ids, connections), connection
+    )
+    if len(chosen) != 1:
+        names = ", ".join(c.name for c in chosen)
+        raise ConfigError(f"several connections configured ({names}): name one with connection")
+    chosen_connection = chosen[0]
+    credentials = Credentials(
+        platform_url or "", client_token or "", chosen_connection.access_token, client
+    )
+    api = _client(
+        credentials,
+        SlidingWindowLimiter(
+            rate_limit_requests, rate_limit_window_s + settings.RATE_LIMIT_MARGIN_S
+        ),
+        RetryPolicy(max_attempts=max_attempts, base_s=backoff_base_s),
+        transport,
+        concurrency,
+    )
+    context = SourceContext(
+        client=api,
+        connection=chosen_connection,
+        catalog=ServiceCatalog(api, chosen_connection.enterprise_ids, service_ids),
+        start=parse_start_date(start_date, datetime.now(UTC)),
+        overlap=overlap(overlap_minutes),
+        concurrency=max(1, concurrency),
+    )
+    if contexts is not None:
+        contexts.append(context)
+    return [
+        reservations(context),
+        product_service_orders(context),
+        services(context),
+        age_categories(context),
+    ]
+
+
+@with_config(sections=("sources", "mews"))
+def connection_names(
+    access_token: str | None = dlt.secrets.value,
+    enterprise_ids: list[str] | None = None,
+    connections: list[dict[str, Any]] | None = None,
+) -> list[str]:
+    """Names of the configured connections, e.g. to run or schedule each on its own."""
+    return [c.name for c in build_connections(access_token, enterprise_ids, connections)]
+
+
+def _client(
+    credentials: Credentials,
+    limiter: SlidingWindowLimiter,
+    retry: RetryPolicy,
+    transport: httpx.BaseTransport | None,
+    concurrency: int,
+) -> MewsClient:
+    return MewsClient(
+        credentials,
+        limiter=limiter,
+        retry=retry,
+        transport=transport,
+        max_connections=max(4, concurrency * 2),
+        stats=RequestStats(),
+    )

@@ -1,0 +1,240 @@
+"""MewsClient: the only code that sees tokens. Builds the envelope, POSTs, retries and paces.
+
+Mews puts ClientToken and AccessToken in the JSON body, so request bodies are never logged
+and error texts are built from status, path, Message and RequestId only.
+"""
+
+import functools
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from mews_source import settings
+from mews_source.errors import (
+    ConfigError,
+    MalformedPageError,
+    MewsApiError,
+    MewsAuthError,
+    RequestTooHeavyError,
+    TransientError,
+)
+from mews_source.ratelimit import SlidingWindowLimiter
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where and as whom to call the API; tokens are kept out of repr."""
+
+    platform_url: str
+    client_token: str = field(repr=False)
+    access_token: str = field(repr=False)
+    client: str = settings.DEFAULT_CLIENT
+
+    def validate(self) -> None:
+        """Fail early, in one line, on config that can never work."""
+        parts = urlsplit(self.platform_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"platform_url must be an http(s) address, got {self.platform_url!r}")
+        for name in ("client_token", "access_token", "client"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{name} is empty or missing (sources.mews.{name})")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with full jitter."""
+
+    max_attempts: int = settings.MAX_ATTEMPTS
+    base_s: float = settings.BACKOFF_BASE_S
+    cap_s: float = settings.BACKOFF_CAP_S
+
+    def backoff(self, attempt: int, rng: Callable[[], float]) -> float:
+        """Seconds to wait after the `attempt`-th failure."""
+        ceiling = min(self.cap_s, self.base_s * 2.0 ** (attempt - 1))
+        return float(ceiling * (0.5 + rng() / 2))
+
+
+class RequestStats:
+    """Thread-safe counters for the run summary."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.retries = 0
+        self.by_status: Counter[int | str] = Counter()
+        self.throttled_s = 0.0
+
+    def record(self, outcome: int | str, *, retry: bool = False) -> None:
+        with self._lock:
+            self.requests += 1
+            self.by_status[outcome] += 1
+            self.retries += int(retry)
+
+    def add_wait(self, seconds: float) -> None:
+        with self._lock:
+            self.throttled_s += seconds
+
+
+@dataclass
+class _Retry:
+    reason: str
+    wait_s: float | None = None
+
+
+class MewsClient:
+    """POST JSON to the Connector API with the auth envelope, pacing and bounded retries."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        limiter: SlidingWindowLimiter,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+        max_connections: int = settings.DEFAULT_CONCURRENCY * 2,
+        stats: RequestStats | None = None,
+    ) -> None:
+        credentials.validate()
+        self._envelope = {
+            "ClientToken": credentials.client_token,
+            "AccessToken": credentials.access_token,
+            "Client": credentials.client,
+        }
+        self._secrets = (credentials.client_token, credentials.access_token)
+        self._limiter = limiter
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = rng
+        self.stats = stats or RequestStats()
+        self._http = httpx.Client(
+            base_url=credentials.platform_url.rstrip("/"),
+            timeout=settings.HTTP_TIMEOUT_S,
+            transport=transport,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+
+    def __enter__(self) -> "MewsClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def operation(self, path: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        """A one-argument caller of one operation, for code that should not know paths."""
+        return functools.partial(self.post, path)
+
+    def post(self, path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Send one operation and return its JSON object, retrying what may pass next time."""
+        body = orjson.dumps({**self._envelope, **payload})
+        last: _Retry | None = None
+        for attempt in range(1, self._retry.max_attempts + 1):
+            self.stats.add_wait(self._limiter.acquire())
+            outcome = self._send_once(path, body, retry=attempt > 1)
+            if isinstance(outcome, dict):
+                return outcome
+            last = outcome
+            if attempt == self._retry.max_attempts:
+                break
+            wait = outcome.wait_s
+            if wait is None:
+                wait = self._retry.backoff(attempt, self._rng)
+            else:
+                self._limiter.pause(wait)
+            logger.debug("retrying %s after %s in %.2f s", path, outcome.reason, wait)
+            self._sleep(wait)
+        reason = last.reason if last else "no attempt"
+        raise TransientError(
+            f"{path} still failing after {self._retry.max_attempts} attempts: {reason}"
+        )
+
+    def _send_once(self, path: str, body: bytes, *, retry: bool) -> dict[str, Any] | _Retry:
+        try:
+            response = self._http.post(path, content=body)
+        except httpx.TimeoutException as exc:
+            self.stats.record("timeout", retry=retry)
+            return _Retry(f"{type(exc).__name__} (no answer in time)")
+        except httpx.TransportError as exc:
+            self.stats.record("network", retry=retry)
+            return _Retry(f"{type(exc).__name__} talking to {self._http.base_url.host}")
+        self.stats.record(response.status_code, retry=retry)
+        if response.status_code == 200:
+            return self._decode(path, response)
+        if response.status_code in RETRYABLE_STATUSES:
+            wait = _retry_after(response) if response.status_code == 429 else None
+            return _Retry(f"HTTP {response.status_code}", wait)
+        raise self._rejection(path, response)
+
+    def _decode(self, path: str, response: httpx.Response) -> dict[str, Any] | _Retry:
+        try:
+            data = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            return _Retry("a truncated or invalid JSON body")
+        if not isinstance(data, dict):
+            raise MalformedPageError(f"{path} answered 200 with JSON that is not an object")
+        return data
+
+    def _rejection(self, path: str, response: httpx.Response) -> MewsApiError:
+        message, request_id = _error_details(response)
+        message = self._redact(message)
+        status = response.status_code
+        error_type = {401: MewsAuthError, 408: RequestTooHeavyError}.get(status, MewsApiError)
+        return error_type(status, path, message, request_id)
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+def _error_details(response: httpx.Response) -> tuple[str, str | None]:
+    """Message and RequestId from a Mews error body, falling back to the header."""
+    request_id = response.headers.get("Request-Id")
+    try:
+        data = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        data = None
+    if isinstance(data, dict):
+        message = str(data.get("Message") or response.reason_phrase or "no message")
+        request_id = str(data.get("RequestId") or request_id or "") or None
+    else:
+        message = response.reason_phrase or "no message"
+    return " ".join(message.split())[:300], request_id
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), None if absent."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, float(parsedate_to_datetime(value).timestamp()) - time.time())
+    except (TypeError, ValueError):
+        return None

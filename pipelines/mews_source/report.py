@@ -1,0 +1,48 @@
+"""Turn a run's result or failure into what a person reads: a summary, or one line."""
+
+from collections import Counter
+
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
+from mews_source.errors import ConfigError
+from mews_source.runner import RunResult, exception_chain, find_mews_error
+
+MAX_MESSAGE = 400
+
+
+def describe_error(exc: BaseException) -> tuple[str, bool]:
+    """One secret-free line for `exc`, and whether it was bad input (config or usage)."""
+    mews_error = find_mews_error(exc)
+    if mews_error is not None:
+        return _one_line(str(mews_error)), isinstance(mews_error, ConfigError)
+    for candidate in exception_chain(exc):
+        if isinstance(candidate, ConfigFieldMissingException):
+            keys = ", ".join(candidate.fields)
+            return f"missing configuration: {keys} (section sources.mews or env vars)", True
+    innermost = list(exception_chain(exc))[-1]
+    return _one_line(f"{type(innermost).__name__}: {innermost}"), False
+
+
+def format_summary(result: RunResult) -> str:
+    """A short table: per connection requests and retries, per table rows loaded."""
+    lines = [f"mews: {len(result.connections)} connection(s) in {result.duration_s:.1f} s"]
+    lines.append(
+        f"{'connection':<16}{'requests':>9}{'retries':>9}{'429s':>6}{'windows':>9}"
+        f"{'pages':>7}{'waited s':>10}  status"
+    )
+    rows: Counter[str] = Counter()
+    for c in result.connections:
+        status = "failed" if c.error else "ok"
+        lines.append(
+            f"{c.name:<16}{c.requests:>9}{c.retries:>9}{c.responses_429:>6}"
+            f"{sum(c.windows.values()):>9}{c.pages:>7}{c.throttled_s:>10.1f}  {status}"
+        )
+        rows.update(c.rows)
+    lines.append(f"{'table':<32}{'rows loaded':>12}")
+    lines.extend(f"{table:<32}{count:>12,}" for table, count in sorted(rows.items()))
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 3] + "..."

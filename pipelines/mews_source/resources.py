@@ -1,0 +1,234 @@
+"""dlt resources: reservations (+ person counts), product service orders, services, age categories.
+
+Incremental on UpdatedUtc with our own per-service "scanned until" marker in resource state:
+dlt's `last_value` does not move when a run finds nothing, and a scope needs to remember
+how far it was read, not just the newest row seen. State is committed with the load, so a
+run that dies leaves it where it was.
+"""
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dlt
+from dlt.common.schema.typing import TMergeDispositionDict
+
+from mews_source import rows, settings
+from mews_source.catalog import ServiceCatalog
+from mews_source.client import MewsClient
+from mews_source.config import Connection
+from mews_source.fetching import WindowTask, run_tasks
+from mews_source.paging import fetch_pages
+from mews_source.windows import split_windows
+
+logger = logging.getLogger(__name__)
+
+MERGE: TMergeDispositionDict = {"disposition": "merge", "strategy": "delete-insert"}
+PERSON_COUNTS_HINTS = dlt.mark.make_hints(
+    table_name="reservations__person_counts",
+    write_disposition=MERGE,
+    primary_key=["reservation_id", "age_category_id"],
+    merge_key="reservation_id",
+    columns=[{"name": "_deleted", "data_type": "bool", "hard_delete": True}],
+)
+
+
+@dataclass
+class ResourceReport:
+    """What one resource did in a run, for the summary."""
+
+    windows: int = 0
+    pages: int = 0
+    records: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add_page(self, records: int) -> None:
+        """Count one page; called from the fetch worker threads."""
+        with self._lock:
+            self.pages += 1
+            self.records += records
+
+
+@dataclass
+class SourceContext:
+    """Everything a resource needs for one connection; built by the source, never global."""
+
+    client: MewsClient
+    connection: Connection
+    catalog: ServiceCatalog
+    start: datetime
+    overlap: timedelta
+    concurrency: int
+    page_size: int = settings.PAGE_SIZE
+    reports: dict[str, ResourceReport] = field(default_factory=dict)
+
+    def report(self, resource: str) -> ResourceReport:
+        return self.reports.setdefault(resource, ResourceReport())
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    """How one service-order resource reads and shapes its pages."""
+
+    name: str
+    endpoint: settings.Endpoint
+    service_kind: str
+    fields: tuple[str, ...]
+    with_person_counts: bool
+
+
+RESERVATIONS = OrderSpec(
+    "reservations", settings.RESERVATIONS, "Bookable", tuple(rows.RESERVATION_FIELDS), True
+)
+PRODUCT_SERVICE_ORDERS = OrderSpec(
+    "product_service_orders",
+    settings.PRODUCT_SERVICE_ORDERS,
+    "Additional",
+    tuple(rows.PRODUCT_SERVICE_ORDER_FIELDS),
+    False,
+)
+
+
+@dlt.resource(
+    name="reservations",
+    write_disposition=MERGE,
+    primary_key="id",
+    columns={"updated_utc": {"dedup_sort": "desc"}},
+)
+def reservations(context: SourceContext) -> Iterator[Any]:
+    """Reservations (ver 2023-06-06), flattened, plus `reservations__person_counts`."""
+    yield from _service_orders(context, RESERVATIONS)
+
+
+@dlt.resource(
+    name="product_service_orders",
+    write_disposition=MERGE,
+    primary_key="id",
+    columns={"updated_utc": {"dedup_sort": "desc"}},
+)
+def product_service_orders(context: SourceContext) -> Iterator[Any]:
+    """Product service orders, flattened."""
+    yield from _service_orders(context, PRODUCT_SERVICE_ORDERS)
+
+
+@dlt.resource(name="services", write_disposition=MERGE, primary_key="id")
+def services(context: SourceContext) -> Iterator[dict[str, Any]]:
+    """The services seen by discovery (a small dimension, re-read every run)."""
+    yield from context.catalog.services()
+
+
+@dlt.resource(name="age_categories", write_disposition=MERGE, primary_key="id")
+def age_categories(context: SourceContext) -> Iterator[dict[str, Any]]:
+    """Age categories of the bookable services, to name the person counts."""
+    service_ids = context.catalog.service_ids("Bookable")
+    if not service_ids:
+        return
+    enterprises = context.catalog.enterprise_by_service()
+    filters = _scope_filters(context.connection, service_ids)
+    endpoint = settings.AGE_CATEGORIES
+    operation = context.client.operation(endpoint.path)
+    for page in fetch_pages(operation, endpoint.result_key, filters, context.page_size):
+        for item in page.items:
+            yield {**item, "EnterpriseId": enterprises.get(item.get("ServiceId") or "")}
+
+
+def _service_orders(context: SourceContext, spec: OrderSpec) -> Iterator[Any]:
+    service_ids = context.catalog.service_ids(spec.service_kind)
+    if not service_ids:
+        logger.warning("%s: no %s services visible; nothing to read", spec.name, spec.service_kind)
+        return
+    run_end = datetime.now(UTC).replace(microsecond=0)
+    scanned = _scanned_until(context.connection)
+    tasks = _plan(context, spec, service_ids, scanned, run_end)
+    report = context.report(spec.name)
+    report.windows += len(tasks)
+    enterprises = context.catalog.enterprise_by_service()
+
+    def shape(records: list[dict[str, Any]]) -> list[Any]:
+        return _shape_page(spec, records, enterprises, report)
+
+    yield from run_tasks(
+        context.client.operation(spec.endpoint.path),
+        spec.endpoint.result_key,
+        tasks,
+        shape,
+        context.concurrency,
+    )
+    for service_id in service_ids:
+        scanned[service_id] = run_end.isoformat()
+
+
+def _plan(
+    context: SourceContext,
+    spec: OrderSpec,
+    service_ids: list[str],
+    scanned: dict[str, str],
+    run_end: datetime,
+) -> list[WindowTask]:
+    """Group services by where they were read until; cut each group's range into windows."""
+    groups: dict[datetime, list[str]] = {}
+    for service_id in service_ids:
+        previous = scanned.get(service_id)
+        start = datetime.fromisoformat(previous) - context.overlap if previous else context.start
+        groups.setdefault(min(start, run_end), []).append(service_id)
+    tasks: list[WindowTask] = []
+    for start, ids in sorted(groups.items()):
+        for chunk_start in range(0, len(ids), settings.MAX_IDS_PER_REQUEST):
+            chunk = ids[chunk_start : chunk_start + settings.MAX_IDS_PER_REQUEST]
+            filters = _scope_filters(context.connection, chunk)
+            for low, high in split_windows(start, run_end):
+                tasks.append(WindowTask(filters, low, high, None, context.page_size))
+    logger.info(
+        "%s [%s]: %d services, %d windows up to %s",
+        spec.name,
+        context.connection.name,
+        len(service_ids),
+        len(tasks),
+        run_end.isoformat(),
+    )
+    return tasks
+
+
+def _scope_filters(connection: Connection, service_ids: list[str]) -> dict[str, Any]:
+    filters: dict[str, Any] = {"ServiceIds": service_ids}
+    if connection.enterprise_ids:
+        filters["EnterpriseIds"] = list(connection.enterprise_ids)
+    return filters
+
+
+def _scanned_until(connection: Connection) -> dict[str, str]:
+    """This connection's per-service "read until" marks in the resource's dlt state."""
+    state = dlt.current.resource_state()
+    marks: dict[str, dict[str, str]] = state.setdefault("scanned_until", {})
+    return marks.setdefault(connection.name, {})
+
+
+def _shape_page(
+    spec: OrderSpec,
+    records: list[dict[str, Any]],
+    enterprises: dict[str, str],
+    report: ResourceReport,
+) -> list[Any]:
+    """Arrow tables for one page (runs on a worker thread)."""
+    rows.require_identity(records)
+    enterprise_ids = rows.enterprise_ids_of(records, enterprises)
+    tables: list[Any] = [rows.parent_table(records, spec.fields, enterprise_ids)]
+    if spec.with_person_counts:
+        child = rows.person_count_table(records, enterprise_ids)
+        tables.append(dlt.mark.with_hints(child, PERSON_COUNTS_HINTS, create_table_variant=True))
+    report.add_page(len(records))
+    return tables
+
+
+__all__ = [
+    "RESERVATIONS",
+    "PRODUCT_SERVICE_ORDERS",
+    "SourceContext",
+    "age_categories",
+    "product_service_orders",
+    "reservations",
+    "services",
+]

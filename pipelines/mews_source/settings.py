@@ -1,0 +1,36 @@
+"""Endpoint specs and defaults of the Mews Connector API that the source relies on."""
+
+from datetime import timedelta
+from typing import NamedTuple
+
+
+class Endpoint(NamedTuple):
+    """A paginated "get all" operation: its exact path and the key holding its items."""
+
+    path: str
+    result_key: str
+
+
+# Exact, case-sensitive live paths: the draft's `serviceOrders/.../getAlll` answer 404.
+RESERVATIONS = Endpoint("/api/connector/v1/reservations/getAll/2023-06-06", "Reservations")
+PRODUCT_SERVICE_ORDERS = Endpoint(
+    "/api/connector/v1/productServiceOrders/getAll", "ProductServiceOrders"
+)
+SERVICES = Endpoint("/api/connector/v1/services/getAll", "Services")
+AGE_CATEGORIES = Endpoint("/api/connector/v1/ageCategories/getAll", "AgeCategories")
+
+PAGE_SIZE = 1000  # Limitation.Count maximum
+MIN_PAGE_SIZE = 50  # floor when a 408 asks for less data per request
+MAX_IDS_PER_REQUEST = 1000  # ServiceIds / EnterpriseIds "max 1000 items"
+MIN_WINDOW = timedelta(minutes=1)  # floor when 408 or planning split a window
+
+DEFAULT_CLIENT = "mews-dlt-connector 0.1.0"
+DEFAULT_OVERLAP = timedelta(minutes=10)  # re-read to catch late-committed updates
+DEFAULT_CONCURRENCY = 10  # ~1 s per page at 6.67 requests/s needs ~7 in flight
+RATE_LIMIT_REQUESTS = 200  # per AccessToken ...
+RATE_LIMIT_WINDOW_S = 30.0  # ... in a sliding window (guidelines/environments.md)
+RATE_LIMIT_MARGIN_S = 0.25  # our send time precedes the server's arrival time
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_S = 0.5
+BACKOFF_CAP_S = 30.0
+HTTP_TIMEOUT_S = 120.0
