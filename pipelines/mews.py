@@ -17,6 +17,7 @@ from mews_source.runner import DATASET_NAME, RunResult, check_resources, make_pi
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+CONNECTION_KEYS = ("access_token", "enterprise_ids", "connections")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -47,9 +48,15 @@ def load(args: argparse.Namespace, source_args: dict[str, Any]) -> RunResult:
     resources = check_resources(args.resources.split(",") if args.resources else None)
     if args.start_date:
         source_args["start_date"] = args.start_date
-    names = [args.connection] if args.connection else connection_names()
+    names = [args.connection] if args.connection else _connection_names(source_args)
     pipeline = make_pipeline(args.destination, args.dataset)
     return run(pipeline, names, resources, args.refresh, **source_args)
+
+
+def _connection_names(source_args: dict[str, Any]) -> list[str]:
+    """Connections from dlt config, unless the caller (the demo) passed them explicitly."""
+    explicit = {k: source_args[k] for k in CONNECTION_KEYS if k in source_args}
+    return connection_names(**explicit)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

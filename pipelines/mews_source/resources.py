@@ -120,7 +120,12 @@ def services(context: SourceContext) -> Iterator[dict[str, Any]]:
     yield from context.catalog.services()
 
 
-@dlt.resource(name="age_categories", write_disposition=MERGE, primary_key="id")
+@dlt.resource(
+    name="age_categories",
+    write_disposition=MERGE,
+    primary_key="id",
+    columns={"short_names": {"data_type": "json"}},
+)
 def age_categories(context: SourceContext) -> Iterator[dict[str, Any]]:
     """Age categories of the bookable services, to name the person counts."""
     service_ids = context.catalog.service_ids("Bookable")
@@ -215,9 +220,11 @@ def _shape_page(
     """Arrow tables for one page (runs on a worker thread)."""
     rows.require_identity(records)
     enterprise_ids = rows.enterprise_ids_of(records, enterprises)
-    tables: list[Any] = [rows.parent_table(records, spec.fields, enterprise_ids)]
+    parent = rows.parent_table(records, spec.fields, enterprise_ids)
+    tables: list[Any] = [parent]
     if spec.with_person_counts:
-        child = rows.person_count_table(records, enterprise_ids)
+        updated = parent.column("updated_utc").combine_chunks()
+        child = rows.person_count_table(records, enterprise_ids, updated)
         tables.append(dlt.mark.with_hints(child, PERSON_COUNTS_HINTS, create_table_variant=True))
     report.add_page(len(records))
     return tables

@@ -45,6 +45,7 @@ PERSON_COUNTS_SCHEMA = pa.schema(
         pa.field("age_category_id", pa.string(), nullable=False),
         pa.field("count", pa.int64()),
         pa.field("enterprise_id", pa.string()),
+        pa.field("updated_utc", TIMESTAMP),
         pa.field("_deleted", pa.bool_()),
     ]
 )
@@ -82,34 +83,41 @@ def parent_table(
     return table.set_column(0, pa.field("id", pa.string(), nullable=False), table.column(0))
 
 
-def person_count_table(records: list[dict[str, Any]], enterprise_ids: list[str | None]) -> pa.Table:
+def person_count_table(
+    records: list[dict[str, Any]], enterprise_ids: list[str | None], updated: pa.Array
+) -> pa.Table:
     """One row per (reservation, age category); a tombstone where the list is empty.
 
     The tombstone carries only `reservation_id` and `_deleted`: merging on `reservation_id`
-    then removes the reservation's old rows although no current row names it.
+    then removes the reservation's old rows although no current row names it. Every row
+    keeps its reservation's `updated_utc`: the version it belongs to.
     """
-    reservation_ids: list[str] = []
+    positions: list[int] = []
     categories: list[str] = []
     counts: list[int | None] = []
-    enterprises: list[str | None] = []
-    deleted: list[bool] = []
-    for record, enterprise_id in zip(records, enterprise_ids, strict=True):
+    for position, record in enumerate(records):
         entries = record.get("PersonCounts") or []
+        if not isinstance(entries, list):
+            raise MalformedPageError("a reservation's PersonCounts is not a list")
         for entry in entries:
-            reservation_ids.append(record["Id"])
+            positions.append(position)
             categories.append(_age_category(entry))
             counts.append(_count(entry.get("Count")))
-            enterprises.append(enterprise_id)
-            deleted.append(False)
         if not entries:
-            reservation_ids.append(record["Id"])
+            positions.append(position)
             categories.append("")
             counts.append(None)
-            enterprises.append(enterprise_id)
-            deleted.append(True)
-    arrays = [reservation_ids, categories, counts, enterprises, deleted]
+    take = pa.array(positions, pa.int64())
+    ids = pa.array([r["Id"] for r in records], pa.string())
     return pa.Table.from_arrays(
-        [pa.array(a, f.type) for a, f in zip(arrays, PERSON_COUNTS_SCHEMA, strict=True)],
+        [
+            ids.take(take),
+            pa.array(categories, pa.string()),
+            pa.array(counts, pa.int64()),
+            pa.array(enterprise_ids, pa.string()).take(take),
+            updated.take(take),
+            pa.array([c is None for c in counts], pa.bool_()),
+        ],
         schema=PERSON_COUNTS_SCHEMA,
     )
 

@@ -1,0 +1,80 @@
+"""The connector end to end: simulator over loopback -> real pipeline -> real DuckDB file."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from mews_simulator import SimulatorConfig, running_simulator
+from tests.support import assert_equal_to_truth, load_in_process, truth
+
+HISTORY_DAYS = 800  # more than 2 years: at least 9 windows of at most 3 months
+
+
+def days_ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture
+def portfolio_sim():
+    config = SimulatorConfig(
+        seed=11,
+        enterprise_count=3,
+        reservation_count=12_000,
+        product_service_order_count=3_000,
+        history_days=HISTORY_DAYS,
+        variation_fraction=0.1,
+    )
+    with running_simulator(config) as sim:
+        yield sim
+
+
+def test_backfill_of_two_years_over_three_enterprises_equals_truth(portfolio_sim, tmp_path: Path):
+    db = tmp_path / "mews.duckdb"
+
+    result = load_in_process(db, portfolio_sim, days_ago(HISTORY_DAYS + 1))
+
+    assert not result.failed
+    assert result.connections[0].windows["reservations"] >= 8
+    snapshot = assert_equal_to_truth(db, portfolio_sim)
+    enterprises = {enterprise for _, _, enterprise in snapshot.reservations.values()}
+    assert enterprises == set(portfolio_sim.enterprise_ids)
+    print(f"backfill: {result.connections[0].requests} requests")
+
+
+def test_second_run_after_changes_equals_truth_and_drops_lost_age_categories(
+    portfolio_sim, tmp_path: Path
+):
+    db = tmp_path / "mews.duckdb"
+    start = days_ago(HISTORY_DAYS + 1)
+    load_in_process(db, portfolio_sim, start)
+    before = truth(portfolio_sim)
+
+    change = portfolio_sim.data.mutate(fraction=0.05, create=100, seed=5)
+    portfolio_sim.reset_stats()
+    result = load_in_process(db, portfolio_sim, start)
+
+    assert change.dropped_category_reservation_ids, "the story needs a lost age category"
+    assert_equal_to_truth(db, portfolio_sim)
+    dropped = change.dropped_category_reservation_ids[0]
+    old = {p for p in before.person_counts if p[0] == dropped}
+    now = {p for p in truth(portfolio_sim).person_counts if p[0] == dropped}
+    assert len(now) < len(old)
+    requests = portfolio_sim.stats()["requests"]
+    assert requests == result.connections[0].requests
+    print(f"incremental run after changes: {requests} requests")
+
+
+def test_run_with_nothing_changed_makes_one_request_per_resource(portfolio_sim, tmp_path: Path):
+    db = tmp_path / "mews.duckdb"
+    start = days_ago(HISTORY_DAYS + 1)
+    load_in_process(db, portfolio_sim, start)
+    portfolio_sim.reset_stats()
+
+    load_in_process(db, portfolio_sim, start)
+
+    stats = portfolio_sim.stats()
+    print(f"quiet run: {stats['requests']} requests {stats['by_path']}")
+    assert stats["requests"] <= 4  # services (discovery), reservations, orders, age categories
+    assert all(count == 1 for count in stats["by_path"].values())
+    assert_equal_to_truth(db, portfolio_sim)

@@ -1,0 +1,221 @@
+"""Ground-truth comparisons between a loaded dataset and the simulator's current records."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+
+from mews_source.runner import RunResult, make_pipeline, run
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "pipelines" / "mews.py"
+
+
+def utc(value: str) -> datetime:
+    """An API datetime as an aware UTC datetime at microsecond precision."""
+    text = value.replace("Z", "+00:00")
+    head, _, tail = text.partition(".")
+    if tail:
+        digits = "".join(c for c in tail if c.isdigit())
+        text = f"{head}.{digits[:6]}{tail[len(digits) :]}"
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The comparable content of one dataset (or of the simulator)."""
+
+    reservations: dict[str, tuple[Any, ...]]
+    person_counts: set[tuple[str, str, int]]
+    orders: dict[str, tuple[Any, ...]]
+    reservation_rows: int = 0
+    order_rows: int = 0
+
+
+def truth(sim: Any) -> Snapshot:
+    """What the simulator holds now."""
+    data = sim.data
+
+    def enterprise(record: Mapping[str, Any]) -> str:
+        return str(record.get("EnterpriseId") or data.enterprise_of_service(record["ServiceId"]))
+
+    reservations = data.reservations()
+    orders = data.product_service_orders()
+    return Snapshot(
+        {r["Id"]: (r["State"], utc(r["UpdatedUtc"]), enterprise(r)) for r in reservations},
+        {
+            (r["Id"], p["AgeCategoryId"], int(p["Count"]))
+            for r in reservations
+            for p in r.get("PersonCounts") or []
+        },
+        {o["Id"]: (o["State"], utc(o["UpdatedUtc"]), enterprise(o)) for o in orders},
+        len(reservations),
+        len(orders),
+    )
+
+
+def loaded(db_path: Path, dataset: str = "mews_raw") -> Snapshot:
+    """What a DuckDB file holds."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        reservations = con.execute(
+            f"SELECT id, state, updated_utc, enterprise_id FROM {dataset}.reservations"
+        ).fetchall()
+        counts = con.execute(
+            "SELECT reservation_id, age_category_id, count "
+            f"FROM {dataset}.reservations__person_counts"
+        ).fetchall()
+        orders = con.execute(
+            f"SELECT id, state, updated_utc, enterprise_id FROM {dataset}.product_service_orders"
+        ).fetchall()
+    return Snapshot(
+        {r[0]: (r[1], r[2].astimezone(UTC), r[3]) for r in reservations},
+        {(c[0], c[1], int(c[2])) for c in counts},
+        {o[0]: (o[1], o[2].astimezone(UTC), o[3]) for o in orders},
+        len(reservations),
+        len(orders),
+    )
+
+
+def assert_equal_to_truth(db_path: Path, sim: Any) -> Snapshot:
+    """Exact equality of ids, state, updated_utc, enterprise_id and person counts; no dupes."""
+    got, want = loaded(db_path), truth(sim)
+    assert got.reservation_rows == len(got.reservations), "duplicate reservation ids"
+    assert got.order_rows == len(got.orders), "duplicate product service order ids"
+    _assert_same("reservations", got.reservations, want.reservations)
+    _assert_same("product_service_orders", got.orders, want.orders)
+    missing = want.person_counts - got.person_counts
+    extra = got.person_counts - want.person_counts
+    assert not missing and not extra, f"person counts: {len(missing)} missing, {len(extra)} extra"
+    return got
+
+
+def _assert_same(what: str, got: dict[str, Any], want: dict[str, Any]) -> None:
+    missing = want.keys() - got.keys()
+    extra = got.keys() - want.keys()
+    assert not missing and not extra, f"{what}: {len(missing)} missing ids, {len(extra)} extra"
+    differing = [k for k in want if got[k] != want[k]]
+    assert not differing, (
+        f"{what}: {len(differing)} differ, e.g. {got[differing[0]]} != {want[differing[0]]}"
+    )
+
+
+def sim_source_args(sim: Any, start_date: str, **extra: Any) -> dict[str, Any]:
+    """Source arguments that point the connector at a running simulator."""
+    return {
+        "platform_url": sim.url,
+        "client_token": sim.client_token,
+        "access_token": sim.portfolio_token,
+        "start_date": start_date,
+        **extra,
+    }
+
+
+def load_in_process(
+    db_path: Path, sim: Any, start_date: str, names: Sequence[str] = ("default",), **extra: Any
+) -> RunResult:
+    """One run of the real pipeline into a DuckDB file, in this process."""
+    pipeline = make_pipeline(dlt.destinations.duckdb(str(db_path)), "mews_raw")
+    return run(pipeline, list(names), None, False, **sim_source_args(sim, start_date, **extra))
+
+
+def cli_env(
+    sim_url: str, client_token: str, access_token: str, db_path: Path, start: str
+) -> dict[str, str]:
+    """Environment for `python pipelines/mews.py` against a simulator, into `db_path`."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "SOURCES__MEWS__PLATFORM_URL": sim_url,
+            "SOURCES__MEWS__CLIENT_TOKEN": client_token,
+            "SOURCES__MEWS__ACCESS_TOKEN": access_token,
+            "SOURCES__MEWS__START_DATE": start,
+            "DESTINATION__DUCKDB__CREDENTIALS": str(db_path),
+        }
+    )
+    return env
+
+
+def run_cli(
+    args: Sequence[str], env: Mapping[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """The CLI as a scheduler runs it, from the repository root."""
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        cwd=REPO,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+class RemoteData:
+    """`sim.data` of a simulator in another process, read through its admin routes."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def _truth(self, kind: str) -> list[dict[str, Any]]:
+        import httpx
+
+        response = httpx.get(f"{self._url}/_sim/truth/{kind}", timeout=120)
+        response.raise_for_status()
+        result: list[dict[str, Any]] = response.json()
+        return result
+
+    def reservations(self) -> list[dict[str, Any]]:
+        return self._truth("reservations")
+
+    def product_service_orders(self) -> list[dict[str, Any]]:
+        return self._truth("product_service_orders")
+
+    def enterprise_of_service(self, service_id: str) -> str:
+        services = {s["Id"]: s["EnterpriseId"] for s in self._truth("services")}
+        return str(services[service_id])
+
+
+@dataclass
+class RemoteSimulator:
+    """A simulator started as `python -m mews_simulator`, as the demo or a benchmark would."""
+
+    process: subprocess.Popen[str]
+    url: str
+    client_token: str
+    portfolio_token: str
+    data: RemoteData
+
+    def stats(self) -> dict[str, Any]:
+        import httpx
+
+        result: dict[str, Any] = httpx.get(f"{self.url}/_sim/stats", timeout=30).json()
+        return result
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def start_remote_simulator(*args: str) -> RemoteSimulator:
+    """Start the simulator in its own process and read its connection line."""
+    import json
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mews_simulator", "--port", "0", *args],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO / "pipelines")},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    info = json.loads(process.stdout.readline())
+    return RemoteSimulator(
+        process, info["url"], info["client_token"], info["portfolio_token"], RemoteData(info["url"])
+    )
