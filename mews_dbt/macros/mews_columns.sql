@@ -1,0 +1,27 @@
+{#- Helpers for staging models over tables produced by dlt. -#}
+
+{% macro mews_loaded_columns(relation) %}
+    {#- Lower-case column names of a loaded table. dlt creates no column for a field that was
+        null in every row loaded so far, so staging must not assume optional fields exist. -#}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {{ return(adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list) }}
+{% endmacro %}
+
+
+{% macro mews_optional_column(column_name, loaded_columns, data_type='text') -%}
+    {#- The column if dlt created it, else a typed null. -#}
+    {%- if column_name in loaded_columns -%}
+        cast({{ column_name }} as {{ data_type }})
+    {%- else -%}
+        cast(null as {{ data_type }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro mews_utc(expression) -%}
+    {#- A UTC timestamp without time zone, so later casts to date ignore the session time zone.
+        Also accepts ISO 8601 text, in case a loader left timestamps as strings. -#}
+    cast(cast({{ expression }} as timestamp with time zone) at time zone 'UTC' as timestamp)
+{%- endmacro %}

@@ -1,0 +1,68 @@
+with recursive
+
+stays as (
+
+    select
+        reservation_id,
+        enterprise_id,
+        cast(scheduled_start_utc as date) as arrival_date,
+        cast(scheduled_end_utc as date) as departure_date
+    from {{ ref('stg_mews__reservations') }}
+    where state <> 'Canceled'
+
+),
+
+-- One row per reservation and night it covers: a stay from the 1st to the 3rd covers the nights
+-- of the 1st and the 2nd; a stay that starts and ends on the same day covers none.
+stay_nights as (
+
+    select
+        reservation_id,
+        enterprise_id,
+        arrival_date as night_date,
+        departure_date
+    from stays
+    where arrival_date < departure_date
+
+    union all
+
+    select
+        reservation_id,
+        enterprise_id,
+        cast({{ dbt.dateadd('day', 1, 'night_date') }} as date) as night_date,
+        departure_date
+    from stay_nights
+    where cast({{ dbt.dateadd('day', 1, 'night_date') }} as date) < departure_date
+
+),
+
+person_counts as (
+
+    select * from {{ ref('stg_mews__reservation_person_counts') }}
+
+),
+
+age_categories as (
+
+    select * from {{ ref('stg_mews__age_categories') }}
+
+),
+
+guests_per_night as (
+
+    select
+        stay_nights.enterprise_id,
+        stay_nights.night_date,
+        -- A person count whose age category was not loaded still counts as guests.
+        coalesce(age_categories.classification, 'Unknown') as age_category_classification,
+        cast(sum(person_counts.person_count) as bigint) as guest_count
+    from stay_nights
+    inner join person_counts
+        on stay_nights.reservation_id = person_counts.reservation_id
+    left join age_categories
+        on person_counts.age_category_id = age_categories.age_category_id
+    group by 1, 2, 3
+
+)
+
+select * from guests_per_night
