@@ -3,7 +3,7 @@
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,19 +61,16 @@ def truth(sim: Any) -> Snapshot:
     )
 
 
-def loaded(db_path: Path, dataset: str = "mews_raw") -> Snapshot:
-    """What a DuckDB file holds."""
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        reservations = con.execute(
-            f"SELECT id, state, updated_utc, enterprise_id FROM {dataset}.reservations"
-        ).fetchall()
-        counts = con.execute(
-            "SELECT reservation_id, age_category_id, count "
-            f"FROM {dataset}.reservations__person_counts"
-        ).fetchall()
-        orders = con.execute(
-            f"SELECT id, state, updated_utc, enterprise_id FROM {dataset}.product_service_orders"
-        ).fetchall()
+SNAPSHOT_QUERIES = (
+    "SELECT id, state, updated_utc, enterprise_id FROM {dataset}.reservations",
+    "SELECT reservation_id, age_category_id, count FROM {dataset}.reservations__person_counts",
+    "SELECT id, state, updated_utc, enterprise_id FROM {dataset}.product_service_orders",
+)
+
+
+def snapshot_of(fetch: Callable[[str], list[tuple[Any, ...]]], dataset: str) -> Snapshot:
+    """A snapshot from any SQL connection, given a function that runs a query."""
+    reservations, counts, orders = (fetch(q.format(dataset=dataset)) for q in SNAPSHOT_QUERIES)
     return Snapshot(
         {r[0]: (r[1], r[2].astimezone(UTC), r[3]) for r in reservations},
         {(c[0], c[1], int(c[2])) for c in counts},
@@ -83,9 +80,27 @@ def loaded(db_path: Path, dataset: str = "mews_raw") -> Snapshot:
     )
 
 
-def assert_equal_to_truth(db_path: Path, sim: Any) -> Snapshot:
+def loaded(db_path: Path, dataset: str = "mews_raw") -> Snapshot:
+    """What a DuckDB file holds."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return snapshot_of(lambda sql: con.execute(sql).fetchall(), dataset)
+
+
+def loaded_postgres(url: str, dataset: str) -> Snapshot:
+    """What a PostgreSQL schema holds."""
+    import psycopg2
+
+    with psycopg2.connect(url) as con, con.cursor() as cursor:
+
+        def fetch(sql: str) -> list[tuple[Any, ...]]:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+
+        return snapshot_of(fetch, dataset)
+
+
+def assert_snapshot_equal(got: Snapshot, want: Snapshot) -> None:
     """Exact equality of ids, state, updated_utc, enterprise_id and person counts; no dupes."""
-    got, want = loaded(db_path), truth(sim)
     assert got.reservation_rows == len(got.reservations), "duplicate reservation ids"
     assert got.order_rows == len(got.orders), "duplicate product service order ids"
     _assert_same("reservations", got.reservations, want.reservations)
@@ -93,6 +108,12 @@ def assert_equal_to_truth(db_path: Path, sim: Any) -> Snapshot:
     missing = want.person_counts - got.person_counts
     extra = got.person_counts - want.person_counts
     assert not missing and not extra, f"person counts: {len(missing)} missing, {len(extra)} extra"
+
+
+def assert_equal_to_truth(db_path: Path, sim: Any) -> Snapshot:
+    """The DuckDB dataset equals the simulator's current records exactly."""
+    got = loaded(db_path)
+    assert_snapshot_equal(got, truth(sim))
     return got
 
 

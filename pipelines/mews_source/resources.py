@@ -145,7 +145,8 @@ def _service_orders(context: SourceContext, spec: OrderSpec) -> Iterator[Any]:
     if not service_ids:
         logger.warning("%s: no %s services visible; nothing to read", spec.name, spec.service_kind)
         return
-    run_end = datetime.now(UTC).replace(microsecond=0)
+    # Requests carry whole seconds: round up, so a change made just before the run is in it.
+    run_end = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
     scanned = _scanned_until(context.connection)
     tasks = _plan(context, spec, service_ids, scanned, run_end)
     report = context.report(spec.name)
