@@ -197,8 +197,7 @@ class MewsClient:
         return data
 
     def _rejection(self, path: str, response: httpx.Response) -> MewsApiError:
-        message, request_id = _error_details(response)
-        message = self._redact(message)
+        message, request_id = _error_details(response, self._redact)
         status = response.status_code
         error_type = {401: MewsAuthError, 408: RequestTooHeavyError}.get(status, MewsApiError)
         return error_type(status, path, message, request_id)
@@ -210,7 +209,9 @@ class MewsClient:
         return text
 
 
-def _error_details(response: httpx.Response) -> tuple[str, str | None]:
+def _error_details(
+    response: httpx.Response, redact: Callable[[str], str]
+) -> tuple[str, str | None]:
     """Message and RequestId from a Mews error body, falling back to the header."""
     request_id = response.headers.get("Request-Id")
     try:
@@ -222,7 +223,8 @@ def _error_details(response: httpx.Response) -> tuple[str, str | None]:
         request_id = str(data.get("RequestId") or request_id or "") or None
     else:
         message = response.reason_phrase or "no message"
-    return " ".join(message.split())[:300], request_id
+    # Redact before cutting: a token cut in half would no longer match.
+    return " ".join(redact(message).split())[:300], request_id
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -111,7 +111,8 @@ def next_tasks(task: WindowTask, outcome: Outcome, spare_workers: int) -> list[W
         return follow
     if outcome.newest_first:
         # Newest first by UpdatedUtc: everything not yet returned is at or before `oldest`.
-        rest_start, rest_end = task.start, max(task.start, outcome.oldest)
+        # Requests carry whole seconds: round `oldest` up, or records in its second are lost.
+        rest_start, rest_end = task.start, max(task.start, _ceil_second(outcome.oldest))
         page_span = outcome.newest - outcome.oldest
         pages_left = (rest_end - rest_start) / page_span if page_span else MAX_SPLIT
     else:
@@ -145,7 +146,8 @@ def run_tasks(
                 task = running.pop(future)
                 outcome = future.result()
                 backlog.extend(outcome.retry_as)
-                spare = concurrency - len(running) - len(backlog)
+                # The freed slot goes to this task's own follow-up; only the rest are spare.
+                spare = concurrency - len(running) - len(backlog) - 1
                 backlog.extend(next_tasks(task, outcome, spare))
                 yield from outcome.items
     finally:
@@ -156,6 +158,12 @@ def _is_descending(values: pa.Array) -> bool:
     if len(values) < 2 or values.null_count:
         return len(values) < 2
     return bool(pc.all(pc.greater_equal(values[:-1], values[1:])).as_py())
+
+
+def _ceil_second(moment: datetime) -> datetime:
+    if moment.microsecond == 0:
+        return moment
+    return moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def _halves(task: WindowTask) -> list[tuple[datetime, datetime]]:

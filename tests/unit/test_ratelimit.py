@@ -1,0 +1,138 @@
+"""SlidingWindowLimiter: at most N request starts in any window, shared by every thread."""
+
+import threading
+import time
+
+import pytest
+
+from mews_source.ratelimit import SlidingWindowLimiter
+
+
+class FakeClock:
+    """A clock that only moves when someone sleeps (or the test advances it)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def limiter(
+    clock: FakeClock, max_requests: int = 200, window_s: float = 30.0
+) -> SlidingWindowLimiter:
+    return SlidingWindowLimiter(max_requests, window_s, clock=clock, sleep=clock.sleep)
+
+
+def test_first_requests_of_a_window_do_not_wait(clock: FakeClock) -> None:
+    pacer = limiter(clock)
+    assert [pacer.acquire() for _ in range(200)] == [0.0] * 200
+    assert clock.sleeps == []
+
+
+def test_201st_request_in_a_window_waits_until_the_first_leaves(clock: FakeClock) -> None:
+    pacer = limiter(clock)
+    first = clock.now
+    for _ in range(200):
+        pacer.acquire()
+        clock.now += 0.1  # 200 requests spread over 20 s
+    waited = pacer.acquire()
+    assert waited == pytest.approx(first + 30.0 - (first + 20.0))
+    assert clock.sleeps == [pytest.approx(10.0)]
+    assert clock.now == pytest.approx(first + 30.0)
+
+
+def test_waiting_requests_start_as_earlier_ones_leave_the_window(clock: FakeClock) -> None:
+    pacer = limiter(clock, max_requests=3, window_s=10.0)
+    starts = []
+    for _ in range(7):
+        pacer.acquire()
+        starts.append(clock.now - 1000.0)
+        clock.now += 1.0
+    assert starts == pytest.approx([0, 1, 2, 10, 11, 12, 20])
+
+
+def test_a_full_window_later_the_budget_is_whole_again(clock: FakeClock) -> None:
+    pacer = limiter(clock, max_requests=2, window_s=5.0)
+    pacer.acquire()
+    pacer.acquire()
+    clock.now += 5.0
+    assert [pacer.acquire(), pacer.acquire()] == [0.0, 0.0]
+    assert clock.sleeps == []
+
+
+def test_pause_holds_every_request_until_it_ends(clock: FakeClock) -> None:
+    pacer = limiter(clock)
+    pacer.acquire()
+    pacer.pause(7.5)
+    assert pacer.acquire() == pytest.approx(7.5)
+    assert pacer.acquire() == 0.0
+    assert clock.sleeps == [pytest.approx(7.5)]
+
+
+def test_pause_never_shortens_a_longer_pause(clock: FakeClock) -> None:
+    pacer = limiter(clock)
+    pacer.pause(10.0)
+    pacer.pause(2.0)
+    assert pacer.acquire() == pytest.approx(10.0)
+
+
+def test_pause_and_full_window_both_delay(clock: FakeClock) -> None:
+    pacer = limiter(clock, max_requests=1, window_s=10.0)
+    pacer.acquire()
+    pacer.pause(3.0)
+    assert pacer.acquire() == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize(
+    ("max_requests", "window_s"),
+    [pytest.param(0, 1.0, id="no-requests"), pytest.param(1, 0.0, id="empty-window")],
+)
+def test_refuses_a_limit_that_allows_nothing(max_requests: int, window_s: float) -> None:
+    with pytest.raises(ValueError, match="rate limit"):
+        SlidingWindowLimiter(max_requests, window_s)
+
+
+def test_threads_never_exceed_the_budget_in_any_window() -> None:
+    max_requests, window_s, threads, per_thread = 4, 0.15, 4, 3
+    seen = threading.local()
+
+    def clock() -> float:
+        # The value read by a thread's last clock call is exactly the start it was granted.
+        seen.now = time.monotonic()
+        return seen.now
+
+    pacer = SlidingWindowLimiter(max_requests, window_s, clock=clock)
+    starts: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(per_thread):
+            pacer.acquire()
+            with lock:
+                starts.append(seen.now)
+
+    began = time.monotonic()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=2.0)
+    assert not any(thread.is_alive() for thread in pool), "a thread is stuck in acquire()"
+
+    starts.sort()
+    assert len(starts) == threads * per_thread
+    gaps = [later - earlier for earlier, later in zip(starts, starts[max_requests:], strict=False)]
+    assert min(gaps) >= window_s, "more than max_requests starts within one window"
+    # 12 starts at 4 per 0.15 s need at least two full windows of waiting.
+    assert time.monotonic() - began >= 2 * window_s
