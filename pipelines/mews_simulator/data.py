@@ -1,0 +1,137 @@
+"""Deterministic seed data behind the simulator, ground-truth accessors and the mutation API."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Collection
+from datetime import UTC, datetime
+from typing import Any
+
+from mews_simulator.build import (
+    build_catalog,
+    draft_order,
+    draft_reservation,
+    generate_orders,
+)
+from mews_simulator.bulk import reservation_recs
+from mews_simulator.changes import Mutation, change_person_counts, update_order
+from mews_simulator.config import SimulatorConfig
+from mews_simulator.ids import pick
+from mews_simulator.store import Rec, Table, to_recs
+from mews_simulator.times import format_us, to_us
+
+
+class SimulatorData:
+    """All records, indexed for paging; every access goes through `lock`."""
+
+    def __init__(self, config: SimulatorConfig, now: datetime | None = None) -> None:
+        self.config = config
+        self.lock = threading.RLock()
+        self.built_at = to_us(now or datetime.now(UTC))
+        rng = random.Random(config.seed)
+        self.catalog, self.services_table, self.age_categories_table = build_catalog(
+            rng, config, self.built_at
+        )
+        self.reservations_table = Table()
+        self.reservations_table.load(reservation_recs(config, self.catalog, self.built_at))
+        for rec in self.reservations_table.records.values():
+            self.catalog.reservation_ids[rec.enterprise_id].append(rec.id)
+        self.catalog.numbers["reservations"] = config.reservation_count
+        orders_rng = random.Random(f"{config.seed}:orders")
+        self.orders_table = Table()
+        self.orders_table.load(
+            to_recs(generate_orders(orders_rng, config, self.catalog, self.built_at))
+        )
+
+    @property
+    def enterprise_ids(self) -> list[str]:
+        return [e.id for e in self.catalog.enterprises]
+
+    def _docs(self, table: Table) -> list[dict[str, Any]]:
+        with self.lock:
+            return [rec.doc() for rec in table.records.values()]
+
+    def reservations(self) -> list[dict[str, Any]]:
+        """Every current reservation, exactly as the API serves it."""
+        return self._docs(self.reservations_table)
+
+    def product_service_orders(self) -> list[dict[str, Any]]:
+        return self._docs(self.orders_table)
+
+    def services(self) -> list[dict[str, Any]]:
+        return self._docs(self.services_table)
+
+    def age_categories(self) -> list[dict[str, Any]]:
+        return self._docs(self.age_categories_table)
+
+    def enterprise_of_service(self, service_id: str) -> str:
+        return self.catalog.service_enterprise[service_id]
+
+    def mutate(
+        self, fraction: float = 0.05, create: int = 50, seed: int = 0,
+        now: datetime | None = None, ids: Collection[str] | None = None,
+    ) -> Mutation:  # fmt: skip
+        """Update ~fraction of reservations and orders and create `create` of each at `now`.
+
+        With `ids`, exactly the reservations and orders having those ids are updated instead.
+        """
+        rng = random.Random(seed)
+        with self.lock:
+            now_us = to_us(now or datetime.now(UTC)) // 1000 * 1000
+            result = Mutation()
+            self._update_reservations(
+                self._sample(rng, self.reservations_table, fraction, ids), rng, now_us, result
+            )
+            self._update_orders(
+                self._sample(rng, self.orders_table, fraction, ids), rng, now_us, result
+            )
+            self._create(rng, create, now_us, result)
+            return result
+
+    def _sample(
+        self, rng: random.Random, table: Table, fraction: float, ids: Collection[str] | None
+    ) -> list[Rec]:
+        if ids is not None:
+            return [table.records[i] for i in ids if i in table.records]
+        keys = list(table.records)
+        count = min(len(keys), round(len(keys) * fraction))
+        return [table.records[i] for i in rng.sample(keys, count)]
+
+    def _profile(self, rng: random.Random, rec: Rec) -> str:
+        return pick(rng, self.catalog.enterprise(rec.enterprise_id).pools["profiles"])
+
+    def _update_reservations(
+        self, recs: list[Rec], rng: random.Random, now: int, result: Mutation
+    ) -> None:
+        for rec in recs:
+            doc = rec.doc()
+            update_order(doc, rng, format_us(now), self._profile(rng, rec))
+            if change_person_counts(doc, rng):
+                result.dropped_category_reservation_ids.append(rec.id)
+            self.reservations_table.put(Rec(doc, rec.group, rec.enterprise_id, now, rec.created))
+            result.updated_reservation_ids.append(rec.id)
+
+    def _update_orders(
+        self, recs: list[Rec], rng: random.Random, now: int, result: Mutation
+    ) -> None:
+        for rec in recs:
+            doc = rec.doc()
+            update_order(doc, rng, format_us(now), self._profile(rng, rec))
+            self.orders_table.put(Rec(doc, rec.group, rec.enterprise_id, now, rec.created))
+            result.updated_order_ids.append(rec.id)
+
+    def _create(self, rng: random.Random, create: int, now: int, result: Mutation) -> None:
+        catalog, config = self.catalog, self.config
+        stays = [(e, s) for e in catalog.enterprises for s in e.bookable]
+        extras = [(e, s) for e in catalog.enterprises for s in e.additional]
+        for _ in range(create):
+            ent, service_id = pick(rng, stays)
+            rec = Rec(*draft_reservation(rng, catalog, ent, service_id, now, config, None))
+            self.reservations_table.put(rec)
+            catalog.reservation_ids[ent.id].append(rec.id)
+            result.created_reservation_ids.append(rec.id)
+            ent, service_id = pick(rng, extras)
+            rec = Rec(*draft_order(rng, catalog, ent, service_id, now, config, fresh=True))
+            self.orders_table.put(rec)
+            result.created_order_ids.append(rec.id)

@@ -1,0 +1,53 @@
+"""What both adapters share: route admin calls, refuse non-POST, apply faults and latency."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from mews_simulator.admin import ADMIN_PREFIX, handle_admin
+from mews_simulator.api import API_PATHS, ApiResponse, error_response, handle
+from mews_simulator.faults import decide_fault, fault_response
+from mews_simulator.state import SimulatorState
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The response to send (None: drop the connection) and whether to cut its body short."""
+
+    response: ApiResponse | None
+    truncate: bool = False
+
+
+def process(state: SimulatorState, method: str, path: str, body: bytes) -> Outcome:
+    """Answer one HTTP request; sleeps for simulated latency and slow faults."""
+    if path.startswith(ADMIN_PREFIX):
+        return Outcome(handle_admin(state, method, path, body))
+    if method != "POST":
+        # requests.md: POST only; responses.md 404 says "verify the URL and request method".
+        response = error_response(404, "Not Found")
+        state.record(path, 404, None)
+        return Outcome(response)
+    fault = decide_fault(state) if path in API_PATHS else None
+    if fault is None or fault.kind in ("slow", "truncate"):
+        if fault is not None:
+            time.sleep(fault.slow_s)
+        response = handle(state, path, body, datetime.now(UTC))
+        time.sleep(response.delay_s)
+        return Outcome(response, truncate=fault is not None and fault.kind == "truncate")
+    time.sleep(state.config.latency_s)
+    status = 0 if fault.kind == "drop" else fault.status
+    state.record(path, status, _quiet_parse(body))
+    return Outcome(None if fault.kind == "drop" else fault_response(fault))
+
+
+def _quiet_parse(body: bytes) -> dict[str, Any] | None:
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -1,0 +1,73 @@
+"""Loopback HTTP/1.1 adapter over the pure handler; applies the socket-level faults."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from mews_simulator.dispatch import process
+from mews_simulator.state import SimulatorState
+
+
+class SimulatorServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer bound to 127.0.0.1 that carries the simulator state."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, state: SimulatorState, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.state = state
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="mews-simulator", daemon=True)
+        thread.start()
+        return thread
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as httpx clients expect
+    disable_nagle_algorithm = True  # else small responses wait for delayed ACKs (~40 ms)
+    server: SimulatorServer
+
+    def do_POST(self) -> None:
+        self._answer("POST")
+
+    def do_GET(self) -> None:
+        self._answer("GET")
+
+    def do_PUT(self) -> None:
+        self._answer("PUT")
+
+    def do_DELETE(self) -> None:
+        self._answer("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._answer("PATCH")
+
+    def _answer(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        outcome = process(self.server.state, method, self.path, body)
+        response = outcome.response
+        if response is None:  # dropped connection: close without a response
+            self.close_connection = True
+            return
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if outcome.truncate:
+            self.wfile.write(response.body[: len(response.body) // 2])
+            self.close_connection = True
+        else:
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: request bodies carry tokens, and tests read stats instead of logs."""
