@@ -111,8 +111,9 @@ def next_tasks(task: WindowTask, outcome: Outcome, spare_workers: int) -> list[W
         return follow
     if outcome.newest_first:
         # Newest first by UpdatedUtc: everything not yet returned is at or before `oldest`.
-        # Requests carry whole seconds: round `oldest` up, or records in its second are lost.
-        rest_start, rest_end = task.start, max(task.start, _ceil_second(outcome.oldest))
+        # Filters are half-open [StartUtc, EndUtc) and requests carry whole seconds: end the
+        # rest strictly after `oldest`, or records tied with it (or in its second) are lost.
+        rest_start, rest_end = task.start, max(task.start, _next_second(outcome.oldest))
         page_span = outcome.newest - outcome.oldest
         pages_left = (rest_end - rest_start) / page_span if page_span else MAX_SPLIT
     else:
@@ -160,9 +161,7 @@ def _is_descending(values: pa.Array) -> bool:
     return bool(pc.all(pc.greater_equal(values[:-1], values[1:])).as_py())
 
 
-def _ceil_second(moment: datetime) -> datetime:
-    if moment.microsecond == 0:
-        return moment
+def _next_second(moment: datetime) -> datetime:
     return moment.replace(microsecond=0) + timedelta(seconds=1)
 
 

@@ -22,10 +22,12 @@ def window_end(start: datetime) -> datetime:
 
 
 def split_windows(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
-    """Yield consecutive windows covering [start, end]; neighbours share their boundary.
+    """Yield consecutive windows covering [start, end); neighbours share their boundary.
 
-    Intervals are inclusive at both ends, so a record exactly on a boundary is read twice
-    and merged once by its Id: nothing falls between two windows.
+    Mews filters are half-open, `StartUtc <= UpdatedUtc < EndUtc` (operations/_objects.md),
+    while guidelines/serialization.md calls intervals inclusive: sharing the boundary is
+    right under both readings (under the inclusive one a boundary record is read twice and
+    merged once by its Id), and nothing falls between two windows.
     """
     if start > end:
         raise ValueError(f"window start {start.isoformat()} is after end {end.isoformat()}")

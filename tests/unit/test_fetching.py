@@ -28,6 +28,9 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 KEY = "Reservations"
 
 
+SECOND = timedelta(seconds=1)
+
+
 def hours(n: float) -> timedelta:
     return timedelta(hours=n)
 
@@ -123,23 +126,28 @@ def test_next_tasks_splits_the_unread_rest_when_workers_are_spare_and_page_is_ne
     current = task(T0, T0 + hours(100), cursor="c0", page_size=2)
     # The page spans 10 h and the unread rest [T0, T0+90h] about 9 pages: 3 spare -> 4 parts.
     planned = next_tasks(current, outcome(full_page(), T0 + hours(100), T0 + hours(90), True), 3)
-    assert windows_of(planned) == [
-        (T0, T0 + hours(22.5)),
-        (T0 + hours(22.5), T0 + hours(45)),
-        (T0 + hours(45), T0 + hours(67.5)),
-        (T0 + hours(67.5), T0 + hours(90)),
-    ]
+    # Filters are half-open, so the rest ends one second after the oldest record read.
+    assert windows_of(planned) == contiguous(T0, T0 + hours(90) + SECOND, 4)
     assert all(t.cursor is None and t.page_size == 2 and t.filters == FILTERS for t in planned)
 
 
 def test_next_tasks_splits_no_finer_than_the_pages_left() -> None:
     # The rest [T0, T0+30h] holds about 3 pages of 10 h: 8 spare workers still get 3 parts.
     planned = next_tasks(task(), outcome(full_page(), T0 + hours(40), T0 + hours(30), True), 8)
-    assert windows_of(planned) == [
-        (T0, T0 + hours(10)),
-        (T0 + hours(10), T0 + hours(20)),
-        (T0 + hours(20), T0 + hours(30)),
-    ]
+    assert windows_of(planned) == contiguous(T0, T0 + hours(30) + SECOND, 3)
+
+
+def test_next_tasks_ends_the_rest_after_records_tied_with_the_oldest() -> None:
+    oldest = T0 + hours(30)  # a whole second: records tied with it may be unread
+    planned = next_tasks(task(), outcome(full_page(), T0 + hours(40), oldest, True), 8)
+    assert planned[-1].end > oldest
+
+
+def contiguous(start: datetime, end: datetime, parts: int) -> list[tuple[datetime, datetime]]:
+    """`parts` windows from start to end sharing their whole-second boundaries."""
+    step = (end - start) / parts
+    edges = [start] + [(start + step * i).replace(microsecond=0) for i in range(1, parts)] + [end]
+    return list(zip(edges, edges[1:], strict=False))
 
 
 def test_next_tasks_follows_the_cursor_when_less_than_two_pages_are_left() -> None:
@@ -153,7 +161,7 @@ def test_next_tasks_splits_at_most_max_split_ways() -> None:
     # All of the page has one UpdatedUtc: no page span to estimate from.
     planned = next_tasks(task(), outcome(full_page(), T0 + hours(90), T0 + hours(90), True), 100)
     assert len(planned) == MAX_SPLIT
-    assert planned[0].start == T0 and planned[-1].end == T0 + hours(90)
+    assert planned[0].start == T0 and planned[-1].end == T0 + hours(90) + SECOND
 
 
 def test_next_tasks_rereads_the_whole_window_in_parts_when_page_is_not_ordered() -> None:
@@ -263,7 +271,8 @@ class FakeApi:
                 self.rejected.append(dict(body))
                 raise RequestTooHeavyError(408, "/reservations", "too heavy", None)
             self.requests.append(dict(body))
-        matching = [r for r in self.records if start <= parse_utc(r["UpdatedUtc"]) <= end]
+        # Half-open like the live filters (operations/_objects.md); equal ends match exactly.
+        matching = [r for r in self.records if _in_interval(parse_utc(r["UpdatedUtc"]), start, end)]
         ids = [r["Id"] for r in matching]
         after = ids.index(limitation["Cursor"]) + 1 if "Cursor" in limitation else 0
         chunk = matching[after : after + limitation["Count"]]
@@ -409,3 +418,7 @@ def test_run_tasks_yields_nothing_for_no_tasks() -> None:
 def _span(body: Mapping[str, Any]) -> timedelta:
     interval = body["UpdatedUtc"]
     return parse_utc(interval["EndUtc"]) - parse_utc(interval["StartUtc"])
+
+
+def _in_interval(moment: datetime, start: datetime, end: datetime) -> bool:
+    return moment == start if start == end else start <= moment < end
