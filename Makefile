@@ -3,8 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+AIRFLOW_VENV := .venv-airflow
 
-.PHONY: install demo test lint format dbt bench clean
+.PHONY: install demo test test-airflow lint format dbt bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,22 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Airflow pins many packages, so its DAG tests get their own venv.
+$(AIRFLOW_VENV)/.installed: pyproject.toml requirements/airflow.txt
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install --quiet -e '.[dev,postgres,dbt]' -r requirements/airflow.txt
+	touch $@
+
+test-airflow: $(AIRFLOW_VENV)/.installed
+	$(AIRFLOW_VENV)/bin/python -m pytest tests/scheduling
+
+dbt: $(STAMP)
+	MEWS_DUCKDB_PATH=$${MEWS_DUCKDB_PATH:-mews.duckdb} $(BIN)/dbt build --project-dir mews_dbt --profiles-dir mews_dbt --target duckdb
+
+bench: $(STAMP)
+	$(BIN)/python bench/backfill.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -30,4 +47,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) mews.duckdb .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(AIRFLOW_VENV) mews.duckdb .pytest_cache .ruff_cache .mypy_cache

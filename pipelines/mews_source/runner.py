@@ -118,7 +118,7 @@ def run_connection(
     try:
         source = mews_source(connection=name, contexts=contexts, **source_args)
         selected = source.with_resources(*resources)
-        file_format = _file_format(pipeline)
+        file_format = loader_file_format(pipeline)
         if refresh:
             info = pipeline.run(selected, loader_file_format=file_format, refresh="drop_sources")
         else:
@@ -158,7 +158,7 @@ def exception_chain(exc: BaseException) -> Iterator[BaseException]:
         )
 
 
-def _file_format(pipeline: dlt.Pipeline) -> Any:
+def loader_file_format(pipeline: dlt.Pipeline) -> Any:
     """Parquet where the destination takes it (DuckDB: ~7x the default path), else default."""
     formats = pipeline.destination.capabilities().supported_loader_file_formats
     return "parquet" if "parquet" in formats else None
