@@ -183,6 +183,7 @@ class RemoteData:
 
     def __init__(self, url: str) -> None:
         self._url = url
+        self._service_enterprises: dict[str, str] | None = None
 
     def _truth(self, kind: str) -> list[dict[str, Any]]:
         import httpx
@@ -199,8 +200,11 @@ class RemoteData:
         return self._truth("product_service_orders")
 
     def enterprise_of_service(self, service_id: str) -> str:
-        services = {s["Id"]: s["EnterpriseId"] for s in self._truth("services")}
-        return str(services[service_id])
+        if self._service_enterprises is None:  # services do not change: read them once
+            self._service_enterprises = {
+                s["Id"]: s["EnterpriseId"] for s in self._truth("services")
+            }
+        return str(self._service_enterprises[service_id])
 
 
 @dataclass

@@ -5,11 +5,12 @@ connection and returns the module-level resources of `mews_source.resources`.
 """
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import dlt
 import httpx
 from dlt.common.configuration import with_config
+from dlt.common.typing import SecretSentinel, TSecretStrValue
 from dlt.extract import DltResource
 
 from mews_source import settings
@@ -39,13 +40,13 @@ __all__ = ["RESOURCE_NAMES", "ConfigError", "MewsError", "SourceContext", "mews_
 @dlt.source(name="mews", section="mews", max_table_nesting=2)
 def mews_source(
     platform_url: str = dlt.config.value,
-    client_token: str | None = dlt.secrets.value,
-    access_token: str | None = None,
+    client_token: TSecretStrValue | None = dlt.secrets.value,
+    access_token: TSecretStrValue | None = None,
     client: str = settings.DEFAULT_CLIENT,
     start_date: str | None = None,
     service_ids: list[str] | None = None,
     enterprise_ids: list[str] | None = None,
-    connections: list[dict[str, Any]] | None = None,
+    connections: Annotated[list[dict[str, Any]], SecretSentinel] | None = None,
     connection: str | None = None,
     overlap_minutes: float = settings.DEFAULT_OVERLAP.total_seconds() / 60,
     concurrency: int = settings.DEFAULT_CONCURRENCY,
@@ -100,9 +101,9 @@ def mews_source(
 
 @with_config(sections=("sources", "mews"))
 def connection_names(
-    access_token: str | None = dlt.secrets.value,
+    access_token: TSecretStrValue | None = None,
     enterprise_ids: list[str] | None = None,
-    connections: list[dict[str, Any]] | None = None,
+    connections: Annotated[list[dict[str, Any]], SecretSentinel] | None = None,
 ) -> list[str]:
     """Names of the configured connections, e.g. to run or schedule each on its own."""
     return [c.name for c in build_connections(access_token, enterprise_ids, connections)]

@@ -8,6 +8,7 @@ run that dies leaves it where it was.
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -64,6 +65,19 @@ class SourceContext:
     concurrency: int
     page_size: int = settings.PAGE_SIZE
     reports: dict[str, ResourceReport] = field(default_factory=dict)
+    _run_end: datetime | None = None
+
+    def run_end(self) -> datetime:
+        """Where every window of this run ends: the next whole second, waited for.
+
+        Requests carry whole seconds and filters are half-open. Once that second has
+        passed, every change stamped before it has happened, and every later change falls
+        in the next run's windows: none can slip between two runs, even with no overlap.
+        """
+        if self._run_end is None:
+            self._run_end = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+            time.sleep(max(0.0, (self._run_end - datetime.now(UTC)).total_seconds()))
+        return self._run_end
 
     def report(self, resource: str) -> ResourceReport:
         return self.reports.setdefault(resource, ResourceReport())
@@ -145,8 +159,7 @@ def _service_orders(context: SourceContext, spec: OrderSpec) -> Iterator[Any]:
     if not service_ids:
         logger.warning("%s: no %s services visible; nothing to read", spec.name, spec.service_kind)
         return
-    # Requests carry whole seconds: round up, so a change made just before the run is in it.
-    run_end = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    run_end = context.run_end()
     scanned = _scanned_until(context.connection)
     tasks = _plan(context, spec, service_ids, scanned, run_end)
     report = context.report(spec.name)

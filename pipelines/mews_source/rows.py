@@ -135,16 +135,33 @@ def _column(key: str, values: list[Any]) -> pa.Array:
     if key.endswith("Utc"):
         return timestamps(values, key)
     if key in BOOLEAN_FIELDS:
-        return pa.array([_bool(v) for v in values], pa.bool_())
-    return pa.array([_text(v) for v in values], pa.string())
+        return _bools(values)
+    return _texts(values)
+
+
+def _texts(values: list[Any]) -> pa.Array:
+    """Strings as they are (the hot path); anything else as JSON text."""
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([_text(v) for v in values], pa.string())
+
+
+def _bools(values: list[Any]) -> pa.Array:
+    """Booleans as they are (the hot path); "true"/"false" strings accepted."""
+    if all(v is None or v is True or v is False for v in values):
+        return pa.array(values, pa.bool_())
+    return pa.array([_bool(v) for v in values], pa.bool_())
 
 
 def timestamps(values: list[Any], key: str) -> pa.Array:
     """ISO 8601 strings -> timestamp[us, UTC]; tolerate 7 fraction digits and no offset."""
-    if any(v is not None and not isinstance(v, str) for v in values):
-        raise MalformedPageError(f"{key} holds a value that is not an ISO 8601 string")
     try:
-        return pa.array(values, pa.string()).cast(TIMESTAMP)
+        strings = pa.array(values, pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        raise MalformedPageError(f"{key} holds a value that is not an ISO 8601 string") from None
+    try:
+        return strings.cast(TIMESTAMP)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return _lenient_timestamps(values, key)
 
@@ -169,9 +186,9 @@ def _add_options(columns: dict[str, pa.Array], options: list[Any]) -> None:
     for key in keys:
         values = [d.get(key) for d in dicts]
         if key in OPTION_FIELDS or all(v is None or isinstance(v, bool) for v in values):
-            columns[column_name("Options", key)] = pa.array([_bool(v) for v in values], pa.bool_())
+            columns[column_name("Options", key)] = _bools(values)
         else:
-            columns[column_name("Options", key)] = pa.array([_text(v) for v in values])
+            columns[column_name("Options", key)] = _texts(values)
 
 
 def _add_unknown(columns: dict[str, pa.Array], path: tuple[str, ...], values: list[Any]) -> None:

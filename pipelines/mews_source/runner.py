@@ -127,8 +127,8 @@ def run_connection(
         result.rows = _row_counts(pipeline)
     except Exception as exc:  # reported per connection; the CLI turns it into one line
         error = find_mews_error(exc)
-        if error is None:
-            raise
+        if error is None or isinstance(error, ConfigError):
+            raise  # bad config is everyone's problem, not one connection's
         result.error = str(error)
         logger.error("connection %s failed: %s", name, error)
     finally:
