@@ -33,6 +33,7 @@ from mews_source.ratelimit import SlidingWindowLimiter
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+Decode = Callable[[bytes], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -146,13 +147,19 @@ class MewsClient:
         """A one-argument caller of one operation, for code that should not know paths."""
         return functools.partial(self.post, path)
 
-    def post(self, path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """Send one operation and return its JSON object, retrying what may pass next time."""
+    def post(
+        self, path: str, payload: Mapping[str, Any], decode: Decode | None = None
+    ) -> dict[str, Any]:
+        """Send one operation and return its JSON object, retrying what may pass next time.
+
+        `decode` may read the body its own way (e.g. straight into Arrow); it returns None
+        when it cannot, and the body is then parsed as plain JSON.
+        """
         body = orjson.dumps({**self._envelope, **payload})
         last: _Retry | None = None
         for attempt in range(1, self._retry.max_attempts + 1):
             self.stats.add_wait(self._limiter.acquire())
-            outcome = self._send_once(path, body, retry=attempt > 1)
+            outcome = self._send_once(path, body, decode, retry=attempt > 1)
             if isinstance(outcome, dict):
                 return outcome
             last = outcome
@@ -170,7 +177,9 @@ class MewsClient:
             f"{path} still failing after {self._retry.max_attempts} attempts: {reason}"
         )
 
-    def _send_once(self, path: str, body: bytes, *, retry: bool) -> dict[str, Any] | _Retry:
+    def _send_once(
+        self, path: str, body: bytes, decode: Decode | None, *, retry: bool
+    ) -> dict[str, Any] | _Retry:
         try:
             response = self._http.post(path, content=body)
         except httpx.TimeoutException as exc:
@@ -181,7 +190,8 @@ class MewsClient:
             return _Retry(f"{type(exc).__name__} talking to {self._http.base_url.host}")
         self.stats.record(response.status_code, retry=retry)
         if response.status_code == 200:
-            return self._decode(path, response)
+            decoded = decode(response.content) if decode else None
+            return decoded if decoded is not None else self._decode(path, response)
         if response.status_code in RETRYABLE_STATUSES:
             wait = _retry_after(response) if response.status_code == 429 else None
             return _Retry(f"HTTP {response.status_code}", wait)

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mews_source import settings
+from mews_source import arrow_pages, settings
 from mews_source.errors import RequestTooHeavyError
 from mews_source.paging import Page, Post, page_request, parse_page
 from mews_source.rows import timestamps
@@ -78,10 +78,10 @@ def fetch_task(
         )
         return Outcome([], None, retry_as=smaller)
     page = parse_page(data, result_key, task.cursor)
-    items = shape(page.items) if page.items else []
-    if not page.items:
-        return Outcome(items, page)
-    updated = timestamps([r.get("UpdatedUtc") for r in page.items], "UpdatedUtc")
+    if len(page.items) == 0:
+        return Outcome([], page)
+    items = shape(page.items)
+    updated = updated_utc(page.items)
     bounds = pc.min_max(updated)
     return Outcome(
         items,
@@ -177,3 +177,10 @@ def _whole_seconds(windows: list[tuple[datetime, datetime]]) -> list[tuple[datet
 
     edges = [windows[0][0]] + [floor(end) for _, end in windows[:-1]] + [windows[-1][1]]
     return [(edges[i], edges[i + 1]) for i in range(len(windows)) if edges[i] <= edges[i + 1]]
+
+
+def updated_utc(items: Any) -> pa.Array:
+    """UpdatedUtc of a page's records (dicts or an Arrow StructArray) as UTC timestamps."""
+    if isinstance(items, pa.StructArray):
+        return arrow_pages.updated_utc(items)
+    return timestamps([r.get("UpdatedUtc") for r in items], "UpdatedUtc")

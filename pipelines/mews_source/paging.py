@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 from mews_source.errors import MalformedPageError
 
 Post = Callable[[Mapping[str, Any]], Mapping[str, Any]]
@@ -17,12 +19,12 @@ Post = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 class Page:
     """One response: its items and the cursor that continues after them."""
 
-    items: list[dict[str, Any]]
+    items: Any  # list of record dicts, or an Arrow StructArray from the fast path
     cursor: str | None
 
     def is_last(self, page_size: int) -> bool:
         """True when no further page can hold data: empty, short, or no cursor."""
-        return not self.items or self.cursor is None or len(self.items) < page_size
+        return len(self.items) == 0 or self.cursor is None or len(self.items) < page_size
 
 
 def page_request(
@@ -38,12 +40,14 @@ def page_request(
 def parse_page(data: Mapping[str, Any], result_key: str, previous: str | None = None) -> Page:
     """Check the documented shape of a page and return it; refuse one that cannot progress."""
     items = data.get(result_key)
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+    if isinstance(items, pa.StructArray):
+        pass  # read by arrow_pages against the declared shape
+    elif not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise MalformedPageError(f"response has no list of objects under {result_key!r}")
     cursor = data.get("Cursor")
     if cursor is not None and not isinstance(cursor, str):
         raise MalformedPageError(f"response Cursor is a {type(cursor).__name__}, not a string")
-    if items and cursor is not None and cursor == previous:
+    if len(items) and cursor is not None and cursor == previous:
         raise MalformedPageError("response Cursor did not move past the previous page")
     return Page(items, cursor)
 

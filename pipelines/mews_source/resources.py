@@ -6,6 +6,7 @@ how far it was read, not just the newest row seen. State is committed with the l
 run that dies leaves it where it was.
 """
 
+import functools
 import logging
 import threading
 import time
@@ -15,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dlt
+import pyarrow as pa
 from dlt.common.schema.typing import TMergeDispositionDict
 
-from mews_source import rows, settings
+from mews_source import arrow_pages, rows, settings
 from mews_source.catalog import ServiceCatalog
 from mews_source.client import MewsClient
 from mews_source.config import Connection
@@ -169,8 +171,13 @@ def _service_orders(context: SourceContext, spec: OrderSpec) -> Iterator[Any]:
     def shape(records: list[dict[str, Any]]) -> list[Any]:
         return _shape_page(spec, records, enterprises, report)
 
+    schema = arrow_pages.page_schema(spec.endpoint.result_key, spec.fields, spec.with_person_counts)
+
+    def decode(body: bytes) -> dict[str, Any] | None:
+        return arrow_pages.read_page(body, spec.endpoint.result_key, schema)
+
     yield from run_tasks(
-        context.client.operation(spec.endpoint.path),
+        functools.partial(context.client.post, spec.endpoint.path, decode=decode),
         spec.endpoint.result_key,
         tasks,
         shape,
@@ -227,18 +234,25 @@ def _scanned_until(connection: Connection) -> dict[str, str]:
 
 def _shape_page(
     spec: OrderSpec,
-    records: list[dict[str, Any]],
+    records: list[dict[str, Any]] | pa.StructArray,
     enterprises: dict[str, str],
     report: ResourceReport,
 ) -> list[Any]:
     """Arrow tables for one page (runs on a worker thread)."""
-    rows.require_identity(records)
-    enterprise_ids = rows.enterprise_ids_of(records, enterprises)
-    parent = rows.parent_table(records, spec.fields, enterprise_ids)
+    if isinstance(records, pa.StructArray):
+        ids = arrow_pages.enterprise_ids_of(records, enterprises)
+        parent = arrow_pages.parent_table(records, spec.fields, ids)
+    else:
+        rows.require_identity(records)
+        ids = rows.enterprise_ids_of(records, enterprises)
+        parent = rows.parent_table(records, spec.fields, ids)
     tables: list[Any] = [parent]
     if spec.with_person_counts:
         updated = parent.column("updated_utc").combine_chunks()
-        child = rows.person_count_table(records, enterprise_ids, updated)
+        if isinstance(records, pa.StructArray):
+            child = arrow_pages.person_count_table(records, ids, updated)
+        else:
+            child = rows.person_count_table(records, ids, updated)
         tables.append(dlt.mark.with_hints(child, PERSON_COUNTS_HINTS, create_table_variant=True))
     report.add_page(len(records))
     return tables
