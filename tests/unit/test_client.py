@@ -21,6 +21,7 @@ from mews_source.errors import (
     TransientError,
 )
 from mews_source.ratelimit import SlidingWindowLimiter
+from tests.unit.fakes import FakeClock
 
 CLIENT_TOKEN = "E0D439EE522F44368DC78E1BFB03710C-D24FB11DBE31D4621C4817E028D9E1D"
 ACCESS_TOKEN = "C66EF7B239D24632943D115EDE9CB810-EA00F8FD8294692C940F6B5A8F9453D"
@@ -49,28 +50,13 @@ class Script:
         return [json.loads(request.content) for request in self.requests]
 
 
-class Clock:
-    """Fake time for client and limiter: sleeping advances it and is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def credentials(url: str = "https://api.mews-demo.com") -> Credentials:
     return Credentials(url, CLIENT_TOKEN, ACCESS_TOKEN, "Test Client 1.0")
 
 
 def make_client(
     script: Script,
-    clock: Clock,
+    clock: FakeClock,
     *,
     max_attempts: int = 4,
     rng: float = 0.0,
@@ -100,11 +86,11 @@ def error(
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
-def test_posts_envelope_and_payload_as_json_to_the_exact_path(clock: Clock) -> None:
+def test_posts_envelope_and_payload_as_json_to_the_exact_path(clock: FakeClock) -> None:
     script = Script(ok())
     with make_client(script, clock) as client:
         result = client.post(PATH, {"ServiceIds": ["s1"], "Limitation": {"Count": 10}})
@@ -126,7 +112,7 @@ def test_posts_envelope_and_payload_as_json_to_the_exact_path(clock: Clock) -> N
     assert clock.sleeps == []
 
 
-def test_trailing_slash_in_platform_url_does_not_change_the_path(clock: Clock) -> None:
+def test_trailing_slash_in_platform_url_does_not_change_the_path(clock: FakeClock) -> None:
     script = Script(ok())
     with make_client(script, clock, url="https://api.mews-demo.com/") as client:
         client.operation(settings.SERVICES.path)({})
@@ -143,7 +129,7 @@ def test_trailing_slash_in_platform_url_does_not_change_the_path(clock: Clock) -
     ],
 )
 def test_waits_for_retry_after_seconds_on_429(
-    clock: Clock, retry_after: str, expected: float
+    clock: FakeClock, retry_after: str, expected: float
 ) -> None:
     script = Script(error(429, "Too many", headers={"Retry-After": retry_after}), ok())
     with make_client(script, clock) as client:
@@ -154,7 +140,7 @@ def test_waits_for_retry_after_seconds_on_429(
     assert client.stats.by_status == {429: 1, 200: 1}
 
 
-def test_waits_for_retry_after_http_date_on_429(clock: Clock) -> None:
+def test_waits_for_retry_after_http_date_on_429(clock: FakeClock) -> None:
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
     script = Script(error(429, headers={"Retry-After": when}), ok())
     with make_client(script, clock) as client:
@@ -163,7 +149,7 @@ def test_waits_for_retry_after_http_date_on_429(clock: Clock) -> None:
     assert 17.0 < wait <= 20.0  # the header has whole seconds; the test itself takes time
 
 
-def test_retry_after_http_date_in_the_past_means_no_wait(clock: Clock) -> None:
+def test_retry_after_http_date_in_the_past_means_no_wait(clock: FakeClock) -> None:
     script = Script(error(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), ok())
     with make_client(script, clock) as client:
         client.post(PATH, {})
@@ -175,7 +161,7 @@ def test_retry_after_http_date_in_the_past_means_no_wait(clock: Clock) -> None:
     [pytest.param({}, id="no-header"), pytest.param({"Retry-After": "soon"}, id="junk-header")],
 )
 def test_falls_back_to_exponential_backoff_when_429_has_no_usable_retry_after(
-    clock: Clock, headers: dict[str, str]
+    clock: FakeClock, headers: dict[str, str]
 ) -> None:
     script = Script(error(429, headers=headers), error(429, headers=headers), error(429), ok())
     with make_client(script, clock, rng=1.0) as client:
@@ -217,7 +203,9 @@ TRANSIENT_FAILURES = [
 
 
 @pytest.mark.parametrize(("failure", "reason"), TRANSIENT_FAILURES)
-def test_retries_transient_failure_then_succeeds(clock: Clock, failure: Step, reason: str) -> None:
+def test_retries_transient_failure_then_succeeds(
+    clock: FakeClock, failure: Step, reason: str
+) -> None:
     script = Script(failure, failure, ok())
     with make_client(script, clock) as client:
         assert client.post(PATH, {"X": 1}) == OK_BODY
@@ -229,7 +217,7 @@ def test_retries_transient_failure_then_succeeds(clock: Clock, failure: Step, re
 
 @pytest.mark.parametrize(("failure", "reason"), TRANSIENT_FAILURES)
 def test_gives_up_after_max_attempts_with_transient_error(
-    clock: Clock, failure: Step, reason: str
+    clock: FakeClock, failure: Step, reason: str
 ) -> None:
     script = Script(failure)
     with make_client(script, clock, max_attempts=3) as client:
@@ -240,7 +228,7 @@ def test_gives_up_after_max_attempts_with_transient_error(
     assert clock.sleeps == [0.25, 0.5]  # no sleep after the last attempt
 
 
-def test_429_with_retry_after_then_gives_up_quotes_http_429(clock: Clock) -> None:
+def test_429_with_retry_after_then_gives_up_quotes_http_429(clock: FakeClock) -> None:
     script = Script(error(429, headers={"Retry-After": "2"}))
     with make_client(script, clock, max_attempts=2) as client:
         with pytest.raises(TransientError, match="HTTP 429"):
@@ -248,7 +236,7 @@ def test_429_with_retry_after_then_gives_up_quotes_http_429(clock: Clock) -> Non
     assert clock.sleeps == [2.0]
 
 
-def test_401_raises_auth_error_at_once_with_message_and_request_id(clock: Clock) -> None:
+def test_401_raises_auth_error_at_once_with_message_and_request_id(clock: FakeClock) -> None:
     script = Script(error(401, "Invalid AccessToken.", "0HMV-123"), ok())
     with make_client(script, clock) as client:
         with pytest.raises(MewsAuthError) as info:
@@ -273,7 +261,7 @@ def test_401_raises_auth_error_at_once_with_message_and_request_id(clock: Clock)
     ],
 )
 def test_rejection_raises_at_once_quoting_message_and_request_id(
-    clock: Clock, status: int, error_type: type[MewsApiError]
+    clock: FakeClock, status: int, error_type: type[MewsApiError]
 ) -> None:
     script = Script(error(status, "Invalid ServiceIds.", "rid-7"), ok())
     with make_client(script, clock) as client:
@@ -289,7 +277,7 @@ def test_rejection_raises_at_once_quoting_message_and_request_id(
     assert clock.sleeps == []
 
 
-def test_rejection_takes_request_id_from_header_when_body_has_none(clock: Clock) -> None:
+def test_rejection_takes_request_id_from_header_when_body_has_none(clock: FakeClock) -> None:
     script = Script(error(400, "Bad.", request_id=None, headers={"Request-Id": "hdr-9"}))
     with make_client(script, clock) as client, pytest.raises(MewsApiError) as info:
         client.post(PATH, {})
@@ -297,14 +285,14 @@ def test_rejection_takes_request_id_from_header_when_body_has_none(clock: Clock)
     assert str(info.value).endswith("Bad. (RequestId hdr-9)")
 
 
-def test_rejection_without_json_body_quotes_the_reason_phrase(clock: Clock) -> None:
+def test_rejection_without_json_body_quotes_the_reason_phrase(clock: FakeClock) -> None:
     script = Script(httpx.Response(404, text="<html>nope</html>"))
     with make_client(script, clock) as client, pytest.raises(MewsApiError) as info:
         client.post(PATH, {})
     assert str(info.value) == f"Mews API answered 404 for {PATH}: Not Found"
 
 
-def test_rejection_message_is_one_short_line(clock: Clock) -> None:
+def test_rejection_message_is_one_short_line(clock: FakeClock) -> None:
     script = Script(error(400, "line one\n\tline two  " + "x" * 1000))
     with make_client(script, clock) as client, pytest.raises(MewsApiError) as info:
         client.post(PATH, {})
@@ -313,7 +301,7 @@ def test_rejection_message_is_one_short_line(clock: Clock) -> None:
     assert "\n" not in str(info.value)
 
 
-def test_200_with_json_that_is_not_an_object_is_malformed(clock: Clock) -> None:
+def test_200_with_json_that_is_not_an_object_is_malformed(clock: FakeClock) -> None:
     script = Script(httpx.Response(200, json=[1, 2]))
     with make_client(script, clock) as client, pytest.raises(MalformedPageError, match=PATH):
         client.post(PATH, {})
@@ -328,7 +316,7 @@ def test_200_with_json_that_is_not_an_object_is_malformed(clock: Clock) -> None:
         pytest.param(f"{CLIENT_TOKEN}/{ACCESS_TOKEN}", id="both"),
     ],
 )
-def test_redacts_a_token_echoed_in_the_server_message(clock: Clock, message: str) -> None:
+def test_redacts_a_token_echoed_in_the_server_message(clock: FakeClock, message: str) -> None:
     script = Script(error(401, message))
     with make_client(script, clock) as client, pytest.raises(MewsAuthError) as info:
         client.post(PATH, {})
@@ -336,7 +324,7 @@ def test_redacts_a_token_echoed_in_the_server_message(clock: Clock, message: str
     assert_no_secret(info.value)
 
 
-def test_redacts_a_token_cut_by_the_message_length_limit(clock: Clock) -> None:
+def test_redacts_a_token_cut_by_the_message_length_limit(clock: FakeClock) -> None:
     message = "x" * 270 + " token " + ACCESS_TOKEN + " is invalid"
     script = Script(error(401, message))
     with make_client(script, clock) as client, pytest.raises(MewsAuthError) as info:
@@ -366,14 +354,14 @@ SECRET_ECHOES = [
 
 
 @pytest.mark.parametrize("failure", SECRET_ECHOES)
-def test_no_exception_text_contains_a_token(clock: Clock, failure: Step) -> None:
+def test_no_exception_text_contains_a_token(clock: FakeClock, failure: Step) -> None:
     script = Script(failure)
     with make_client(script, clock, max_attempts=2) as client, pytest.raises(MewsError) as info:
         client.post(PATH, {})
     assert_no_secret(info.value)
 
 
-def test_repr_of_credentials_and_client_hides_tokens(clock: Clock) -> None:
+def test_repr_of_credentials_and_client_hides_tokens(clock: FakeClock) -> None:
     creds = credentials()
     assert CLIENT_TOKEN not in repr(creds) and ACCESS_TOKEN not in repr(creds)
     assert "api.mews-demo.com" in repr(creds)

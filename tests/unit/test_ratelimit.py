@@ -6,26 +6,12 @@ import time
 import pytest
 
 from mews_source.ratelimit import SlidingWindowLimiter
-
-
-class FakeClock:
-    """A clock that only moves when someone sleeps (or the test advances it)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.unit.fakes import FakeClock
 
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(start=1000.0)
 
 
 def limiter(
