@@ -1,7 +1,8 @@
 """Fixtures: the raw tables in each warehouse, and one `dbt build` of mews_dbt per warehouse."""
 
 import pytest
-from warehouses import (
+
+from tests.dbt.warehouses import (
     DbtBuild,
     Warehouse,
     duckdb_warehouse,

@@ -5,8 +5,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from raw_tables import DATASET, HOTEL_A, HOTEL_B
-from warehouses import DbtBuild, Warehouse
+
+from tests.dbt.raw_tables import DATASET, HOTEL_A, HOTEL_B
+from tests.dbt.warehouses import DbtBuild, Warehouse
 
 ANALYTICS = "mews_analytics"
 FAILED = {"error", "fail", "runtime error"}

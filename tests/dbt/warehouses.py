@@ -21,7 +21,8 @@ import duckdb
 import psycopg2
 import psycopg2.extras
 import pytest
-from raw_tables import DATASET, load_tables
+
+from tests.dbt.raw_tables import DATASET, load_tables
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "mews_dbt"
 DBT = Path(sys.executable).with_name("dbt")
