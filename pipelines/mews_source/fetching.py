@@ -25,7 +25,7 @@ from mews_source.windows import split_evenly
 logger = logging.getLogger(__name__)
 
 MAX_SPLIT = 16
-Shape = Callable[[list[dict[str, Any]]], list[Any]]
+Shape = Callable[[Any], list[Any]]  # a page's records: dicts, or an Arrow StructArray
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,7 @@ def _service_orders(context: SourceContext, spec: OrderSpec) -> Iterator[Any]:
     report.windows += len(tasks)
     enterprises = context.catalog.enterprise_by_service()
 
-    def shape(records: list[dict[str, Any]]) -> list[Any]:
+    def shape(records: list[dict[str, Any]] | pa.StructArray) -> list[Any]:
         return _shape_page(spec, records, enterprises, report)
 
     schema = arrow_pages.page_schema(spec.endpoint.result_key, spec.fields, spec.with_person_counts)
