@@ -81,7 +81,8 @@ def add_connection_group(
     )
     group.add_run(
         pipeline,
-        partial(mews_source, connection=connection),
+        # The helper runs the pipeline once per task: one load, not the CLI's parts.
+        partial(mews_source, connection=connection, load_every_s=0),
         decompose="none",
         loader_file_format=loader_file_format(pipeline),
     )

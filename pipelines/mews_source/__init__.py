@@ -34,7 +34,14 @@ from mews_source.resources import (
 
 RESOURCE_NAMES = ("reservations", "product_service_orders", "services", "age_categories")
 
-__all__ = ["RESOURCE_NAMES", "ConfigError", "MewsError", "SourceContext", "mews_source"]
+__all__ = [
+    "RESOURCE_NAMES",
+    "ConfigError",
+    "MewsError",
+    "SourceContext",
+    "configured_load_every_s",
+    "mews_source",
+]
 
 
 @dlt.source(name="mews", section="mews", max_table_nesting=2)
@@ -54,14 +61,22 @@ def mews_source(
     rate_limit_window_s: float = settings.RATE_LIMIT_WINDOW_S,
     max_attempts: int = settings.MAX_ATTEMPTS,
     backoff_base_s: float = settings.BACKOFF_BASE_S,
+    load_every_s: float | None = None,
     transport: httpx.BaseTransport | None = None,
     contexts: list[SourceContext] | None = None,
+    context: SourceContext | None = None,
 ) -> list[DltResource]:
     """Resources for one connection (`connection`, or the only one configured).
 
     `contexts`, when given, receives the per-connection context so a caller can read
     request counts and page counts after the run; `transport` is the test seam.
+    `load_every_s` ends each order resource's part of the run after that many seconds
+    once requests wait for the rate limit, and fetching goes on while the part loads:
+    the caller then runs the pipeline again with `context` (this run's context) until
+    `context.unfinished(...)` is empty, as `runner.run` does. None: one `pipeline.run`.
     """
+    if context is not None:
+        return _resources(context)
     chosen = select_connection(
         build_connections(access_token, enterprise_ids, connections), connection
     )
@@ -88,15 +103,28 @@ def mews_source(
         start=parse_start_date(start_date, datetime.now(UTC)),
         overlap=overlap(overlap_minutes),
         concurrency=max(1, concurrency),
+        load_every_s=load_every_s,
     )
     if contexts is not None:
         contexts.append(context)
+    return _resources(context)
+
+
+def _resources(context: SourceContext) -> list[DltResource]:
     return [
         reservations(context),
         product_service_orders(context),
         services(context),
         age_categories(context),
     ]
+
+
+@with_config(sections=("sources", "mews"))
+def configured_load_every_s(load_every_s: float | None = None) -> float | None:
+    """`load_every_s` from dlt config, else the runner's default; 0 means one load."""
+    if load_every_s is None:
+        return settings.LOAD_EVERY_S
+    return load_every_s if load_every_s > 0 else None
 
 
 @with_config(sections=("sources", "mews"))

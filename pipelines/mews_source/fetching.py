@@ -1,4 +1,4 @@
-"""Fetch many UpdatedUtc windows concurrently within the rate budget, yielding pages as they land.
+"""One request of an UpdatedUtc window, and what to request after it (`prefetch` runs them).
 
 One window is one cursor chain; long chains serialise a run, so when workers would idle a
 window that still holds several pages is cut into sub-windows fetched side by side. A 408
@@ -6,9 +6,7 @@ window that still holds several pages is cut into sub-windows fetched side by si
 """
 
 import logging
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +35,11 @@ class WindowTask:
     end: datetime
     cursor: str | None = None
     page_size: int = settings.PAGE_SIZE
+    root: int = 0  # the planned window this task reads part of
+
+    def part(self, start: datetime, end: datetime) -> "WindowTask":
+        """A sub-window of this task, read from its first page."""
+        return WindowTask(self.filters, start, end, None, self.page_size, self.root)
 
     def request(self) -> dict[str, Any]:
         interval = {"StartUtc": iso_utc(self.start), "EndUtc": iso_utc(self.end)}
@@ -95,7 +98,7 @@ def fetch_task(
 def lighter_tasks(task: WindowTask) -> tuple[WindowTask, ...]:
     """Halve the window, else the page size; nothing when both are at their floor."""
     if task.end - task.start >= 2 * settings.MIN_WINDOW:
-        return tuple(WindowTask(task.filters, s, e, None, task.page_size) for s, e in _halves(task))
+        return tuple(task.part(s, e) for s, e in _halves(task))
     if task.page_size > settings.MIN_PAGE_SIZE:
         return (replace(task, page_size=max(settings.MIN_PAGE_SIZE, task.page_size // 2)),)
     return ()
@@ -123,36 +126,7 @@ def next_tasks(task: WindowTask, outcome: Outcome, spare_workers: int) -> list[W
     if parts < 2 or (rest_end - rest_start) / parts < settings.MIN_WINDOW:
         return follow
     edges = split_evenly(rest_start, rest_end, parts)
-    return [WindowTask(task.filters, s, e, None, task.page_size) for s, e in _whole_seconds(edges)]
-
-
-def run_tasks(
-    post: Post,
-    result_key: str,
-    tasks: list[WindowTask],
-    shape: Shape,
-    concurrency: int,
-) -> Iterator[Any]:
-    """Run tasks and their follow-ups on a thread pool; yield shaped items as pages complete."""
-    backlog = deque(tasks)
-    running: dict[Future[Outcome], WindowTask] = {}
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mews-fetch")
-    try:
-        while backlog or running:
-            while backlog and len(running) < concurrency:
-                task = backlog.popleft()
-                running[pool.submit(fetch_task, post, result_key, task, shape)] = task
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                task = running.pop(future)
-                outcome = future.result()
-                backlog.extend(outcome.retry_as)
-                # The freed slot goes to this task's own follow-up; only the rest are spare.
-                spare = concurrency - len(running) - len(backlog) - 1
-                backlog.extend(next_tasks(task, outcome, spare))
-                yield from outcome.items
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    return [task.part(s, e) for s, e in _whole_seconds(edges)]
 
 
 def _is_descending(values: pa.Array) -> bool:

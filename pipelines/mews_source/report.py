@@ -24,18 +24,18 @@ def describe_error(exc: BaseException) -> tuple[str, bool]:
 
 
 def format_summary(result: RunResult) -> str:
-    """A short table: per connection requests and retries, per table rows loaded."""
+    """A short table: per connection requests, retries and loads, per table rows loaded."""
     lines = [f"mews: {len(result.connections)} connection(s) in {result.duration_s:.1f} s"]
     lines.append(
         f"{'connection':<16}{'requests':>9}{'retries':>9}{'429s':>6}{'windows':>9}"
-        f"{'pages':>7}{'waited s':>10}  status"
+        f"{'pages':>7}{'loads':>7}{'waited s':>10}  status"
     )
     rows: Counter[str] = Counter()
     for c in result.connections:
         status = "failed" if c.error else "ok"
         lines.append(
             f"{c.name:<16}{c.requests:>9}{c.retries:>9}{c.responses_429:>6}"
-            f"{sum(c.windows.values()):>9}{c.pages:>7}{c.throttled_s:>10.1f}  {status}"
+            f"{sum(c.windows.values()):>9}{c.pages:>7}{c.loads:>7}{c.throttled_s:>10.1f}  {status}"
         )
         rows.update(c.rows)
     lines.append(f"{'table':<32}{'rows read':>12}  (before merging duplicates by key)")

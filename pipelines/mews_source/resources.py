@@ -10,7 +10,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,8 +24,9 @@ from mews_source.batching import Batch, PageBatcher
 from mews_source.catalog import ServiceCatalog
 from mews_source.client import MewsClient
 from mews_source.config import Connection
-from mews_source.fetching import WindowTask, run_tasks
+from mews_source.fetching import WindowTask
 from mews_source.paging import fetch_pages
+from mews_source.prefetch import WindowFetcher
 from mews_source.windows import split_windows
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,39 @@ class ResourceReport:
 
 
 @dataclass
+class OrderFeed:
+    """One resource's fetch for the whole run, handed to dlt one load at a time."""
+
+    fetcher: WindowFetcher | None  # None: no service to read
+    service_ids: list[str]
+    run_end: datetime
+
+    @property
+    def finished(self) -> bool:
+        return self.fetcher is None or self.fetcher.finished
+
+    def marks(self) -> dict[str, datetime]:
+        """How far each service is read: the end of its windows handed out without a gap."""
+        if self.fetcher is None:
+            return {}
+        if self.fetcher.complete:
+            return dict.fromkeys(self.service_ids, self.run_end)
+        reached: dict[tuple[str, ...], datetime] = {}
+        gaps: set[tuple[str, ...]] = set()
+        for task, done in zip(self.fetcher.tasks, self.fetcher.done, strict=True):
+            lane = tuple(task.filters["ServiceIds"])  # windows of a lane are planned in order
+            if lane in gaps or not done:
+                gaps.add(lane)
+                continue
+            reached[lane] = task.end
+        return {sid: end for lane, end in reached.items() for sid in lane}
+
+    def close(self) -> None:
+        if self.fetcher is not None:
+            self.fetcher.close()
+
+
+@dataclass
 class SourceContext:
     """Everything a resource needs for one connection; built by the source, never global."""
 
@@ -67,7 +101,9 @@ class SourceContext:
     overlap: timedelta
     concurrency: int
     page_size: int = settings.PAGE_SIZE
+    load_every_s: float | None = None  # None: everything in one load
     reports: dict[str, ResourceReport] = field(default_factory=dict)
+    feeds: dict[str, OrderFeed] = field(default_factory=dict)
     _run_end: datetime | None = None
 
     def run_end(self) -> datetime:
@@ -84,6 +120,32 @@ class SourceContext:
 
     def report(self, resource: str) -> ResourceReport:
         return self.reports.setdefault(resource, ResourceReport())
+
+    def part_timer(self) -> Callable[[], bool] | None:
+        """When a load part has had enough: `load_every_s` passed and requests were held back.
+
+        Loading while requests wait for the rate budget anyway costs nothing; when nothing
+        waits (our CPU is the limit), parts would only add loads, so the run stays in one.
+        """
+        if not self.load_every_s or self.load_every_s <= 0:
+            return None
+        every, stats = self.load_every_s, self.client.stats
+        started, throttled = time.monotonic(), stats.throttled_s
+
+        def enough() -> bool:
+            return time.monotonic() - started >= every and stats.throttled_s > throttled
+
+        return enough
+
+    def unfinished(self, resources: list[str]) -> list[str]:
+        """Which of `resources` still have pages to load in this run."""
+        return [r for r in resources if r in self.feeds and not self.feeds[r].finished]
+
+    def close(self) -> None:
+        """Stop every background fetch and close the HTTP client."""
+        for feed in self.feeds.values():
+            feed.close()
+        self.client.close()
 
 
 @dataclass(frozen=True)
@@ -158,13 +220,34 @@ def age_categories(context: SourceContext) -> Iterator[dict[str, Any]]:
 
 
 def _service_orders(context: SourceContext, spec: OrderSpec) -> Iterator[Any]:
+    """This load's part of the run's pages; state advances over the windows it completes."""
+    feed = context.feeds.get(spec.name) or _start_feed(context, spec)
+    if feed.fetcher is None:
+        return
+    batcher = PageBatcher()
+    for parent, child in feed.fetcher.take(context.part_timer()):
+        yield from _marked(batcher.add(parent, child))
+    yield from _marked(batcher.flush())
+    scanned = _scanned_until(context.connection)
+    for service_id, mark in feed.marks().items():
+        scanned[service_id] = mark.isoformat()
+
+
+def _start_feed(context: SourceContext, spec: OrderSpec) -> OrderFeed:
+    """Plan the run's windows and start fetching them in the background."""
     service_ids = context.catalog.service_ids(spec.service_kind)
+    run_end = context.run_end()
     if not service_ids:
         logger.warning("%s: no %s services visible; nothing to read", spec.name, spec.service_kind)
-        return
-    run_end = context.run_end()
-    scanned = _scanned_until(context.connection)
-    tasks = _plan(context, spec, service_ids, scanned, run_end)
+        feed = OrderFeed(None, [], run_end)
+    else:
+        tasks = _plan(context, spec, service_ids, _scanned_until(context.connection), run_end)
+        feed = OrderFeed(_fetcher(context, spec, tasks), service_ids, run_end)
+    context.feeds[spec.name] = feed
+    return feed
+
+
+def _fetcher(context: SourceContext, spec: OrderSpec, tasks: list[WindowTask]) -> WindowFetcher:
     report = context.report(spec.name)
     report.windows += len(tasks)
     enterprises = context.catalog.enterprise_by_service()
@@ -177,19 +260,13 @@ def _service_orders(context: SourceContext, spec: OrderSpec) -> Iterator[Any]:
     def decode(body: bytes) -> dict[str, Any] | None:
         return arrow_pages.read_page(body, spec.endpoint.result_key, schema)
 
-    pages = run_tasks(
+    return WindowFetcher(
         functools.partial(context.client.post, spec.endpoint.path, decode=decode),
         spec.endpoint.result_key,
         tasks,
         shape,
         context.concurrency,
     )
-    batcher = PageBatcher()
-    for parent, child in pages:
-        yield from _marked(batcher.add(parent, child))
-    yield from _marked(batcher.flush())
-    for service_id in service_ids:
-        scanned[service_id] = run_end.isoformat()
 
 
 def _plan(
@@ -273,6 +350,7 @@ def _marked(batches: Iterator[Batch]) -> Iterator[Any]:
 __all__ = [
     "RESERVATIONS",
     "PRODUCT_SERVICE_ORDERS",
+    "OrderFeed",
     "SourceContext",
     "age_categories",
     "product_service_orders",

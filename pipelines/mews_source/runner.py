@@ -13,7 +13,7 @@ from typing import Any
 import dlt
 from dlt.common.pipeline import LoadInfo
 
-from mews_source import RESOURCE_NAMES, SourceContext, mews_source
+from mews_source import RESOURCE_NAMES, SourceContext, configured_load_every_s, mews_source
 from mews_source.errors import ConfigError, MewsError
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ class ConnectionResult:
     pages: int = 0
     requests: int = 0
     retries: int = 0
+    loads: int = 0
     responses_429: int = 0
     throttled_s: float = 0.0
     error: str | None = None
@@ -94,6 +95,8 @@ def run(
 ) -> RunResult:
     """Load every connection in turn; collect failures instead of stopping at the first."""
     chosen = check_resources(resources)
+    if "load_every_s" not in source_args:
+        source_args = {**source_args, "load_every_s": configured_load_every_s()}
     started = time.monotonic()
     finish_pending(pipeline)
     results = []
@@ -112,19 +115,24 @@ def run_connection(
     refresh: bool,
     source_args: dict[str, Any],
 ) -> ConnectionResult:
-    """One connection's extract, normalize and load, with its figures."""
+    """One connection's run: loads until every resource is read up to the run's end.
+
+    A rate-limited backfill comes in parts (`load_every_s`): each part is its own load and
+    advances state over the windows it completed, while the next part is being fetched.
+    """
     contexts: list[SourceContext] = []
     result = ConnectionResult(name)
     try:
         source = mews_source(connection=name, contexts=contexts, **source_args)
-        selected = source.with_resources(*resources)
-        file_format = loader_file_format(pipeline)
-        if refresh:
-            info = pipeline.run(selected, loader_file_format=file_format, refresh="drop_sources")
-        else:
-            info = pipeline.run(selected, loader_file_format=file_format)
-        _raise_failed_jobs(info)
-        result.rows = _row_counts(pipeline)
+        pending = list(resources)
+        while pending:
+            _load(pipeline, source.with_resources(*pending), refresh and result.loads == 0)
+            result.loads += 1
+            for table, rows in _row_counts(pipeline).items():
+                result.rows[table] = result.rows.get(table, 0) + rows
+            pending = contexts[0].unfinished(pending)
+            if pending:
+                source = mews_source(connection=name, context=contexts[0], **source_args)
     except Exception as exc:  # reported per connection; the CLI turns it into one line
         error = find_mews_error(exc)
         if error is None or isinstance(error, ConfigError):
@@ -134,6 +142,16 @@ def run_connection(
     finally:
         _collect(result, contexts)
     return result
+
+
+def _load(pipeline: dlt.Pipeline, source: Any, refresh: bool) -> None:
+    """One extract, normalize and load; failed jobs raise."""
+    file_format = loader_file_format(pipeline)
+    if refresh:
+        info = pipeline.run(source, loader_file_format=file_format, refresh="drop_sources")
+    else:
+        info = pipeline.run(source, loader_file_format=file_format)
+    _raise_failed_jobs(info)
 
 
 def find_mews_error(exc: BaseException) -> MewsError | None:
@@ -187,4 +205,4 @@ def _collect(result: ConnectionResult, contexts: list[SourceContext]) -> None:
         for resource, report in context.reports.items():
             result.windows[resource] = report.windows
             result.pages += report.pages
-        context.client.close()
+        context.close()

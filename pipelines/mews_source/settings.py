@@ -30,6 +30,9 @@ DEFAULT_CONCURRENCY = 10  # ~1 s per page at 6.67 requests/s needs ~7 in flight
 RATE_LIMIT_REQUESTS = 200  # per AccessToken ...
 RATE_LIMIT_WINDOW_S = 30.0  # ... in a sliding window (guidelines/environments.md)
 RATE_LIMIT_MARGIN_S = 0.25  # our send time precedes the server's arrival time
+# When requests wait for the rate limit, the CLI loads what it has every this many seconds
+# and fetches on meanwhile: the API's budget is spent during loads, not after them.
+LOAD_EVERY_S = 20.0
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 30.0

@@ -1,0 +1,179 @@
+"""Fetch planned windows in the background and hand their pages out load by load.
+
+dlt extracts, normalizes and loads one step after the other, so a backfill loaded in one
+piece leaves the API idle while DuckDB merges it all at the end. The runner loads a long
+backfill in parts instead; between two parts this fetcher keeps its requests in flight
+(up to a bounded buffer), so the rate budget is used while the previous part loads and
+only the last part's load remains after the last request.
+
+It also says which planned windows are wholly handed out, so a part's state can advance
+over exactly those, whatever order the pages arrived in.
+"""
+
+import logging
+import queue
+import threading
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from typing import Any
+
+from mews_source.fetching import Outcome, Shape, WindowTask, fetch_task, next_tasks
+from mews_source.paging import Post
+
+logger = logging.getLogger(__name__)
+
+BUFFER_PAGES = 10  # pages fetched ahead of the consumer: ~1-2 MB of Arrow each
+PUT_POLL_S = 0.1
+
+
+@dataclass(frozen=True)
+class WindowDone:
+    """Every page of planned window `root` precedes this marker in the queue."""
+
+    root: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The fetch stopped on this error; the consumer raises it."""
+
+    error: BaseException
+
+
+END = object()
+
+
+class WindowFetcher:
+    """Runs `tasks` (and their follow-ups) on a thread pool from the moment it is built."""
+
+    def __init__(
+        self,
+        post: Post,
+        result_key: str,
+        tasks: list[WindowTask],
+        shape: Shape,
+        concurrency: int,
+        buffer_pages: int = BUFFER_PAGES,
+    ) -> None:
+        self.tasks = [replace(task, root=index) for index, task in enumerate(tasks)]
+        self.done = [False] * len(self.tasks)
+        self.complete = False  # every task fetched and handed out
+        self.finished = False  # complete, or stopped by an error
+        self._post = post
+        self._result_key = result_key
+        self._shape = shape
+        self._concurrency = max(1, concurrency)
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, buffer_pages))
+        self._held: Any = None
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._dispatch, name="mews-dispatch", daemon=True)
+        self._thread.start()
+
+    def take(self, enough: Callable[[], bool] | None = None) -> Iterator[Any]:
+        """Shaped items as pages arrive, until the end or until `enough()` after a page."""
+        while not self.finished:
+            entry = self._next()
+            if isinstance(entry, list):
+                yield from entry
+                if enough is not None and enough():
+                    break
+        self._note_ready_markers()
+
+    def close(self) -> None:
+        """Stop fetching: cancel what is queued, let requests in flight end, free the buffer."""
+        self._closing.set()
+        while self._thread.is_alive():
+            self._drain()
+            self._thread.join(timeout=PUT_POLL_S)
+        self._drain()
+
+    def _next(self) -> Any:
+        """The next page's items, after noting markers; raises the fetch's error."""
+        entry = self._held if self._held is not None else self._queue.get()
+        self._held = None
+        if isinstance(entry, WindowDone):
+            self.done[entry.root] = True
+        elif isinstance(entry, Failed):
+            self.finished = True
+            raise entry.error
+        elif entry is END:
+            self.complete = self.finished = True
+        return entry
+
+    def _note_ready_markers(self) -> None:
+        """Take markers already queued behind the last page, so state covers their windows."""
+        while self._held is None and not self.finished:
+            try:
+                entry = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(entry, WindowDone):
+                self.done[entry.root] = True
+            elif entry is END:
+                self.complete = self.finished = True
+            else:
+                self._held = entry  # a page or a failure: the next part's first entry
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
+
+    def _put(self, entry: Any) -> bool:
+        """Queue an entry, waiting while the buffer is full; False once closing."""
+        while not self._closing.is_set():
+            try:
+                self._queue.put(entry, timeout=PUT_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _dispatch(self) -> None:
+        pool = ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="mews-fetch")
+        try:
+            self._run(pool)
+            self._put(END)
+        except BaseException as exc:  # handed to the consumer's thread, raised there
+            self._put(Failed(exc))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self, pool: ThreadPoolExecutor) -> None:
+        """Keep `concurrency` requests in flight; a window's follow-ups go before new windows."""
+        backlog = deque(self.tasks)
+        open_tasks = Counter(task.root for task in self.tasks)
+        running: dict[Future[Outcome], WindowTask] = {}
+        while (backlog or running) and not self._closing.is_set():
+            while backlog and len(running) < self._concurrency:
+                task = backlog.popleft()
+                submitted = pool.submit(fetch_task, self._post, self._result_key, task, self._shape)
+                running[submitted] = task
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = running.pop(future)
+                outcome = future.result()
+                # The freed slot goes to this task's own follow-up; only the rest are spare.
+                spare = self._concurrency - len(running) - len(backlog) - 1
+                follow = [*outcome.retry_as, *next_tasks(task, outcome, spare)]
+                backlog.extendleft(reversed(follow))
+                open_tasks[task.root] += len(follow) - 1
+                if outcome.items and not self._put(outcome.items):
+                    return
+                if open_tasks[task.root] == 0 and not self._put(WindowDone(task.root)):
+                    return
+
+
+def run_tasks(
+    post: Post, result_key: str, tasks: list[WindowTask], shape: Shape, concurrency: int
+) -> Iterator[Any]:
+    """Every shaped item of `tasks` in one go (no parts)."""
+    fetcher = WindowFetcher(post, result_key, tasks, shape, concurrency)
+    try:
+        yield from fetcher.take()
+    finally:
+        fetcher.close()

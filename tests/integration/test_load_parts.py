@@ -1,0 +1,130 @@
+"""A rate-limited backfill loaded in parts: exact, resumable, and state never ahead of the data.
+
+The simulator holds the connector to 3 requests a second, so requests wait for the budget
+and the runner loads what it has every half second while the fetch goes on.
+"""
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+import httpx
+import pytest
+
+from mews_simulator import SimulatorConfig, running_simulator
+from mews_source.runner import make_pipeline
+from tests.support import assert_equal_to_truth, load_in_process, loaded, utc
+
+HISTORY_DAYS = 800
+RATE = {"rate_limit_requests": 3, "rate_limit_window_s": 1.0}
+PARTS = {**RATE, "load_every_s": 0.5, "concurrency": 4}
+RESERVATIONS_PATH = "/api/connector/v1/reservations/getAll/2023-06-06"
+
+
+@pytest.fixture(scope="module")
+def throttled_sim():
+    config = SimulatorConfig(
+        seed=23,
+        enterprise_count=3,
+        reservation_count=12_000,
+        product_service_order_count=3_000,
+        history_days=HISTORY_DAYS,
+        rate_limit_requests=RATE["rate_limit_requests"],
+        rate_limit_window_s=RATE["rate_limit_window_s"],
+        latency_per_item_s=0.0001,  # ~0.1 s per full page
+    )
+    with running_simulator(config) as sim:
+        yield sim
+
+
+def start_date() -> str:
+    moment = datetime.now(UTC) - timedelta(days=HISTORY_DAYS + 1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class RejectingAfter(httpx.HTTPTransport):
+    """Real HTTP, but reservations requests after the first `allowed` get a 401."""
+
+    def __init__(self, allowed: int) -> None:
+        super().__init__()
+        self._left = allowed
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == RESERVATIONS_PATH:
+            with self._lock:
+                self._left -= 1
+                rejected = self._left < 0
+            if rejected:
+                body = {"Message": "Invalid AccessToken.", "RequestId": "test-401"}
+                return httpx.Response(401, json=body, request=request)
+        return super().handle_request(request)
+
+
+def reservation_marks(db: Path) -> dict[str, datetime]:
+    """The reservations resource's "scanned until" per service, as the pipeline keeps it."""
+    pipeline = make_pipeline(dlt.destinations.duckdb(str(db)), "mews_raw")
+    resources = pipeline.state["sources"]["mews"]["resources"]
+    marks: dict[str, str] = resources["reservations"]["scanned_until"]["default"]
+    return {service_id: datetime.fromisoformat(mark) for service_id, mark in marks.items()}
+
+
+def test_throttled_backfill_in_parts_equals_truth_then_the_next_run_is_quiet(
+    throttled_sim: Any, tmp_path: Path
+) -> None:
+    db = tmp_path / "mews.duckdb"
+    throttled_sim.reset_stats()
+
+    result = load_in_process(db, throttled_sim, start_date(), **PARTS)
+
+    connection = result.connections[0]
+    assert not result.failed, connection.error
+    assert connection.loads >= 2, f"expected parts, got {connection.loads} load"
+    assert connection.throttled_s > 0
+    assert throttled_sim.stats()["by_status"].get(429, 0) == 0
+    assert_equal_to_truth(db, throttled_sim)
+
+    throttled_sim.reset_stats()
+    quiet = load_in_process(db, throttled_sim, start_date(), **PARTS)
+    assert quiet.connections[0].loads == 1
+    assert throttled_sim.stats()["requests"] <= 4, "state did not reach the run's end"
+    assert_equal_to_truth(db, throttled_sim)
+
+
+def test_a_run_failing_in_a_later_part_keeps_earlier_parts_and_never_marks_unloaded_rows(
+    throttled_sim: Any, tmp_path: Path
+) -> None:
+    full_db, db = tmp_path / "full.duckdb", tmp_path / "mews.duckdb"
+    throttled_sim.reset_stats()
+    load_in_process(full_db, throttled_sim, start_date(), **PARTS)
+    backfill_requests = throttled_sim.stats()["by_path"][RESERVATIONS_PATH]
+
+    failing = RejectingAfter(allowed=backfill_requests * 2 // 3)
+    broken = load_in_process(db, throttled_sim, start_date(), transport=failing, **PARTS)
+
+    connection = broken.connections[0]
+    assert connection.error and "401" in connection.error and "test-401" in connection.error
+    assert connection.loads >= 1, "the failure came before any part was loaded"
+    marks = reservation_marks(db)
+    assert marks, "no part advanced the state"
+    present = set(loaded(db).reservations)
+    behind_marks = [
+        r["Id"]
+        for r in throttled_sim.data.reservations()
+        if r["ServiceId"] in marks and utc(r["UpdatedUtc"]) < marks[r["ServiceId"]]
+    ]
+    missing = [rid for rid in behind_marks if rid not in present]
+    assert behind_marks and not missing, f"{len(missing)} rows behind the state are not loaded"
+
+    throttled_sim.reset_stats()
+    resumed = load_in_process(db, throttled_sim, start_date(), **PARTS)
+
+    assert not resumed.failed
+    resumed_requests = throttled_sim.stats()["by_path"][RESERVATIONS_PATH]
+    assert resumed_requests < backfill_requests, "the rerun started the backfill over"
+    assert_equal_to_truth(db, throttled_sim)
+    print(
+        f"backfill {backfill_requests} requests; after a failure, resumed with {resumed_requests}"
+    )

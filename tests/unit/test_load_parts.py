@@ -1,0 +1,71 @@
+"""Load parts: how far a part's state may advance, and when a part has had enough."""
+
+import time
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from mews_source.client import RequestStats
+from mews_source.fetching import WindowTask
+from mews_source.resources import OrderFeed, SourceContext
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+RUN_END = T0 + timedelta(days=300)
+
+
+def lane_tasks(service_ids: list[str], edges: list[int]) -> list[WindowTask]:
+    """Consecutive windows of one lane, edges in days from T0."""
+    filters = {"ServiceIds": service_ids}
+    return [
+        WindowTask(filters, T0 + timedelta(days=a), T0 + timedelta(days=b))
+        for a, b in zip(edges, edges[1:], strict=False)
+    ]
+
+
+def feed(tasks: list[WindowTask], done: list[bool], complete: bool = False) -> OrderFeed:
+    fetcher: Any = SimpleNamespace(tasks=tasks, done=done, complete=complete, finished=complete)
+    return OrderFeed(fetcher, ["a", "b", "c"], RUN_END)
+
+
+def test_marks_stop_at_the_first_window_not_yet_handed_out() -> None:
+    tasks = lane_tasks(["a", "b"], [0, 90, 180, 270]) + lane_tasks(["c"], [30, 120, 210])
+    marks = feed(tasks, [True, False, True, True, True]).marks()
+    # Lane a+b: window 2 is done but window 1 is not, so nothing after day 90 counts.
+    assert marks == {"a": T0 + timedelta(days=90), "b": T0 + timedelta(days=90),
+                     "c": T0 + timedelta(days=210)}  # fmt: skip
+
+
+def test_a_lane_without_a_done_first_window_keeps_its_old_mark() -> None:
+    tasks = lane_tasks(["a"], [0, 90, 180]) + lane_tasks(["c"], [0, 90])
+    assert feed(tasks, [False, True, True]).marks() == {"c": T0 + timedelta(days=90)}
+
+
+def test_a_complete_fetch_marks_every_service_up_to_the_run_end() -> None:
+    tasks = lane_tasks(["a"], [0, 90])
+    assert feed(tasks, [True], complete=True).marks() == dict.fromkeys("abc", RUN_END)
+
+
+def test_no_services_means_no_marks() -> None:
+    assert OrderFeed(None, [], RUN_END).marks() == {}
+    assert OrderFeed(None, [], RUN_END).finished
+
+
+def context(load_every_s: float | None) -> SourceContext:
+    client: Any = SimpleNamespace(stats=RequestStats())
+    return SourceContext(client, None, None, T0, timedelta(0), 1, load_every_s=load_every_s)  # type: ignore[arg-type]
+
+
+def test_a_part_needs_both_the_time_and_requests_held_back_by_the_rate_limit() -> None:
+    ctx = context(0.05)
+    enough = ctx.part_timer()
+    assert enough is not None
+    assert not enough()
+    time.sleep(0.06)
+    assert not enough(), "CPU-bound: nothing waited, so one load is cheaper"
+    ctx.client.stats.add_wait(0.5)
+    assert enough()
+
+
+def test_no_parts_when_load_every_s_is_off() -> None:
+    assert context(None).part_timer() is None
+    assert context(0).part_timer() is None
