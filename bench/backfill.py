@@ -232,8 +232,8 @@ def _check(run: Measured, ids: list[str], truth: list[str], result: dict[str, An
 
 
 def _connector_counts(stdout: str) -> dict[str, int]:
-    """Requests and 429s from the connector's own summary (the per-connection rows)."""
-    totals = {"requests": 0, "responses_429": 0}
+    """Requests, 429s and loads from the connector's own summary (the per-connection rows)."""
+    totals = {"requests": 0, "responses_429": 0, "loads": 0}
     lines = stdout.splitlines()
     for index, line in enumerate(lines):
         if line.startswith("connection") and "requests" in line:
@@ -243,6 +243,7 @@ def _connector_counts(stdout: str) -> dict[str, int]:
                     break
                 totals["requests"] += int(fields[1])
                 totals["responses_429"] += int(fields[3])
+                totals["loads"] += int(fields[6])
             return totals
     return {}
 

@@ -50,15 +50,16 @@ def results_table(results: Sequence[dict[str, Any]]) -> str:
     """One Markdown row per run: tool, regime, N, wall, rows/s, requests, 429s, peak RSS."""
     lines = [
         "| tool | regime | N | history d | wall s | after last request s | rows/s | requests "
-        "| 429s | peak RSS MB | load | check |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| 429s | loads | peak RSS MB | load | check |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['tool']} | {r['regime']} | {r['n']:,} | {r['history_days']} "
             f"| {r['wall_s']:.1f} | {_seconds(r['after_last_request_s'])} "
             f"| {r['rows_per_s']:,.0f} | {_count(r['requests'])} "
-            f"| {_count(r['responses_429'])} | {r['peak_rss_mb']:,.0f} | {r['load_1m_before']:.1f} "
+            f"| {_count(r['responses_429'])} | {_count(r['connector_reported'].get('loads'))} "
+            f"| {r['peak_rss_mb']:,.0f} | {r['load_1m_before']:.1f} "
             f"| {r['check']} |"
         )
     return "\n".join(lines)
