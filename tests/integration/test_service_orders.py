@@ -3,9 +3,11 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import dlt
 import pytest
 
 from mews_simulator import SimulatorConfig, running_simulator
+from mews_source.runner import make_pipeline
 from tests.support import assert_equal_to_truth, load_in_process, truth
 
 HISTORY_DAYS = 800  # more than 2 years: at least 9 windows of at most 3 months
@@ -40,6 +42,21 @@ def test_backfill_of_two_years_over_three_enterprises_equals_truth(portfolio_sim
     enterprises = {enterprise for _, _, enterprise in snapshot.reservations.values()}
     assert enterprises == set(portfolio_sim.enterprise_ids)
     print(f"backfill: {result.connections[0].requests} requests")
+
+
+def test_dlt_dataset_api_reads_the_loaded_tables(portfolio_sim, tmp_path: Path):
+    """How users inspect a load: `pipeline.dataset()` (needs a sqlglot dlt 1.31 can call)."""
+    db = tmp_path / "mews.duckdb"
+    load_in_process(db, portfolio_sim, days_ago(HISTORY_DAYS + 1))
+
+    dataset = make_pipeline(dlt.destinations.duckdb(str(db)), "mews_raw").dataset()
+    ids = {row[0] for row in dataset["reservations"].select("id").fetchall()}
+    per_state = dataset("SELECT state, count(*) FROM reservations GROUP BY state").fetchall()
+
+    want = truth(portfolio_sim).reservations
+    assert ids == set(want)
+    assert dict(per_state) == {s: sum(1 for v in want.values() if v[0] == s) for s, _ in per_state}
+    assert sum(n for _, n in per_state) == len(want)
 
 
 def test_second_run_after_changes_equals_truth_and_drops_lost_age_categories(
