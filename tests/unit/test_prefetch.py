@@ -286,8 +286,9 @@ def test_the_fetcher_keeps_fetching_between_parts_up_to_its_buffer() -> None:
         while len(api.requests) < 5 and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(0.2)
-        # 1 page taken, 3 buffered, 1 held by the dispatcher waiting for room: no more.
-        assert len(api.requests) == 5
+        # 1 page taken, 3 buffered, 1 waiting for room in the dispatcher, and at most one
+        # more if the part's end already held the next page back: never the other 14.
+        assert 5 <= len(api.requests) <= 6
     finally:
         fetcher.close()
 
