@@ -127,6 +127,26 @@ def _assert_same(what: str, got: dict[str, Any], want: dict[str, Any]) -> None:
     )
 
 
+def reservation_marks(db_path: Path, dataset: str = "mews_raw") -> dict[str, datetime]:
+    """The reservations resource's "scanned until" per service, as the pipeline keeps it."""
+    pipeline = make_pipeline(dlt.destinations.duckdb(str(db_path)), dataset)
+    resources = pipeline.state.get("sources", {}).get("mews", {}).get("resources", {})
+    marks = resources.get("reservations", {}).get("scanned_until", {}).get("default", {})
+    return {service_id: datetime.fromisoformat(mark) for service_id, mark in marks.items()}
+
+
+def rows_behind_state(db_path: Path, sim: Any) -> tuple[int, list[str]]:
+    """Source reservations the saved state says were read, and those of them not loaded."""
+    marks = reservation_marks(db_path)
+    present = set(loaded(db_path).reservations) if marks else set()
+    behind = [
+        r["Id"]
+        for r in sim.data.reservations()
+        if r["ServiceId"] in marks and utc(r["UpdatedUtc"]) < marks[r["ServiceId"]]
+    ]
+    return len(behind), [rid for rid in behind if rid not in present]
+
+
 def sim_source_args(sim: Any, start_date: str, **extra: Any) -> dict[str, Any]:
     """Source arguments that point the connector at a running simulator."""
     return {

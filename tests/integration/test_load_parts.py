@@ -9,18 +9,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import dlt
 import httpx
 import pytest
 
 from mews_simulator import SimulatorConfig, running_simulator
-from mews_source.runner import make_pipeline
-from tests.support import assert_equal_to_truth, load_in_process, loaded, utc
+from mews_source import settings
+from tests.support import (
+    assert_equal_to_truth,
+    load_in_process,
+    reservation_marks,
+    rows_behind_state,
+    utc,
+)
 
 HISTORY_DAYS = 800
 RATE = {"rate_limit_requests": 3, "rate_limit_window_s": 1.0}
 PARTS = {**RATE, "load_every_s": 0.5, "concurrency": 4}
 RESERVATIONS_PATH = "/api/connector/v1/reservations/getAll/2023-06-06"
+OVERLAP = settings.DEFAULT_OVERLAP  # the next run re-reads this much before the saved state
 
 
 @pytest.fixture(scope="module")
@@ -63,14 +69,6 @@ class RejectingAfter(httpx.HTTPTransport):
         return super().handle_request(request)
 
 
-def reservation_marks(db: Path) -> dict[str, datetime]:
-    """The reservations resource's "scanned until" per service, as the pipeline keeps it."""
-    pipeline = make_pipeline(dlt.destinations.duckdb(str(db)), "mews_raw")
-    resources = pipeline.state["sources"]["mews"]["resources"]
-    marks: dict[str, str] = resources["reservations"]["scanned_until"]["default"]
-    return {service_id: datetime.fromisoformat(mark) for service_id, mark in marks.items()}
-
-
 def test_throttled_backfill_in_parts_equals_truth_then_the_next_run_is_quiet(
     throttled_sim: Any, tmp_path: Path
 ) -> None:
@@ -101,30 +99,26 @@ def test_a_run_failing_in_a_later_part_keeps_earlier_parts_and_never_marks_unloa
     load_in_process(full_db, throttled_sim, start_date(), **PARTS)
     backfill_requests = throttled_sim.stats()["by_path"][RESERVATIONS_PATH]
 
-    failing = RejectingAfter(allowed=backfill_requests * 2 // 3)
+    failing = RejectingAfter(allowed=backfill_requests - 3)
     broken = load_in_process(db, throttled_sim, start_date(), transport=failing, **PARTS)
 
     connection = broken.connections[0]
     assert connection.error and "401" in connection.error and "test-401" in connection.error
     assert connection.loads >= 1, "the failure came before any part was loaded"
-    marks = reservation_marks(db)
-    assert marks, "no part advanced the state"
-    present = set(loaded(db).reservations)
-    behind_marks = [
-        r["Id"]
-        for r in throttled_sim.data.reservations()
-        if r["ServiceId"] in marks and utc(r["UpdatedUtc"]) < marks[r["ServiceId"]]
-    ]
-    missing = [rid for rid in behind_marks if rid not in present]
-    assert behind_marks and not missing, f"{len(missing)} rows behind the state are not loaded"
+    behind, missing = rows_behind_state(db, throttled_sim)
+    assert behind, "no part advanced the state"
+    assert not missing, f"{len(missing)} of {behind} rows behind the saved state are not loaded"
+    resume_from = min(reservation_marks(db).values()) - OVERLAP
 
     throttled_sim.reset_stats()
     resumed = load_in_process(db, throttled_sim, start_date(), **PARTS)
 
     assert not resumed.failed
-    resumed_requests = throttled_sim.stats()["by_path"][RESERVATIONS_PATH]
-    assert resumed_requests < backfill_requests, "the rerun started the backfill over"
+    starts = [
+        utc(entry.body["UpdatedUtc"]["StartUtc"])
+        for entry in throttled_sim.request_log()
+        if entry.path == RESERVATIONS_PATH and entry.body
+    ]
+    assert starts and min(starts) >= resume_from, "the rerun read again what the state covers"
     assert_equal_to_truth(db, throttled_sim)
-    print(
-        f"backfill {backfill_requests} requests; after a failure, resumed with {resumed_requests}"
-    )
+    print(f"backfill: {backfill_requests} reservations requests; rerun: {len(starts)}")
