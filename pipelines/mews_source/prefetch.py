@@ -10,7 +10,6 @@ It also says which planned windows are wholly handed out, so a part's state can 
 over exactly those, whatever order the pages arrived in.
 """
 
-import logging
 import queue
 import threading
 from collections import Counter, deque
@@ -21,8 +20,6 @@ from typing import Any
 
 from mews_source.fetching import Outcome, Shape, WindowTask, fetch_task, next_tasks
 from mews_source.paging import Post
-
-logger = logging.getLogger(__name__)
 
 BUFFER_PAGES = 10  # pages fetched ahead of the consumer: ~1-2 MB of Arrow each
 PUT_POLL_S = 0.1
@@ -90,7 +87,7 @@ class WindowFetcher:
         self._drain()
 
     def _next(self) -> Any:
-        """The next page's items, after noting markers; raises the fetch's error."""
+        """The next entry, held or queued; notes markers and the end, raises the fetch's error."""
         entry = self._held if self._held is not None else self._queue.get()
         self._held = None
         if isinstance(entry, WindowDone):
