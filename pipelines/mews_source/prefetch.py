@@ -163,14 +163,3 @@ class WindowFetcher:
                     return
                 if open_tasks[task.root] == 0 and not self._put(WindowDone(task.root)):
                     return
-
-
-def run_tasks(
-    post: Post, result_key: str, tasks: list[WindowTask], shape: Shape, concurrency: int
-) -> Iterator[Any]:
-    """Every shaped item of `tasks` in one go (no parts)."""
-    fetcher = WindowFetcher(post, result_key, tasks, shape, concurrency)
-    try:
-        yield from fetcher.take()
-    finally:
-        fetcher.close()

@@ -3,7 +3,7 @@
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +12,7 @@ import pytest
 from mews_source import settings
 from mews_source.errors import MewsApiError, RequestTooHeavyError
 from mews_source.fetching import WindowTask
-from mews_source.prefetch import WindowFetcher, run_tasks
+from mews_source.prefetch import WindowFetcher
 from mews_source.windows import split_windows
 
 FILTERS = {"ServiceIds": ["s1"]}
@@ -21,6 +21,21 @@ KEY = "Reservations"
 
 
 # --- run_tasks over a fake API ---
+
+
+def run_tasks(
+    post: Callable[[Mapping[str, Any]], dict[str, Any]],
+    result_key: str,
+    tasks: list[WindowTask],
+    shape: Callable[[Any], list[Any]],
+    concurrency: int,
+) -> Iterator[Any]:
+    """Every shaped item of `tasks` in one part, as a resource without parts takes them."""
+    fetcher = WindowFetcher(post, result_key, tasks, shape, concurrency)
+    try:
+        yield from fetcher.take()
+    finally:
+        fetcher.close()
 
 
 def parse_utc(value: str) -> datetime:
