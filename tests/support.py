@@ -37,6 +37,7 @@ class Snapshot:
     orders: dict[str, tuple[Any, ...]]
     reservation_rows: int = 0
     order_rows: int = 0
+    person_count_rows: int = 0
 
 
 def truth(sim: Any) -> Snapshot:
@@ -77,6 +78,7 @@ def snapshot_of(fetch: Callable[[str], list[tuple[Any, ...]]], dataset: str) -> 
         {o[0]: (o[1], o[2].astimezone(UTC), o[3]) for o in orders},
         len(reservations),
         len(orders),
+        len(counts),
     )
 
 
@@ -103,6 +105,7 @@ def assert_snapshot_equal(got: Snapshot, want: Snapshot) -> None:
     """Exact equality of ids, state, updated_utc, enterprise_id and person counts; no dupes."""
     assert got.reservation_rows == len(got.reservations), "duplicate reservation ids"
     assert got.order_rows == len(got.orders), "duplicate product service order ids"
+    assert got.person_count_rows == len(got.person_counts), "duplicate person count rows"
     _assert_same("reservations", got.reservations, want.reservations)
     _assert_same("product_service_orders", got.orders, want.orders)
     missing = want.person_counts - got.person_counts

@@ -25,6 +25,8 @@ from mews_source.config import (
 from mews_source.errors import ConfigError, MewsError
 from mews_source.ratelimit import SlidingWindowLimiter
 from mews_source.resources import (
+    NEWEST_WINS,
+    ORDER_TABLES,
     SourceContext,
     age_categories,
     product_service_orders,
@@ -74,6 +76,8 @@ def mews_source(
     once requests wait for the rate limit, and fetching goes on while the part loads:
     the caller then runs the pipeline again with `context` (this run's context) until
     `context.unfinished(...)` is empty, as `runner.run` does. None: one `pipeline.run`.
+    A caller that found an order resource's tables empty may set `context.append_only`
+    and build the resources again with `context`: they then append (`SeenIds`).
     """
     if context is not None:
         return _resources(context)
@@ -111,12 +115,18 @@ def mews_source(
 
 
 def _resources(context: SourceContext) -> list[DltResource]:
-    return [
+    chosen = [
         reservations(context),
         product_service_orders(context),
         services(context),
         age_categories(context),
     ]
+    for resource in chosen:
+        if context.appends(resource.name):
+            resource.apply_hints(write_disposition="append")
+        elif resource.name in ORDER_TABLES:
+            resource.apply_hints(columns=NEWEST_WINS)
+    return chosen
 
 
 @with_config(sections=("sources", "mews"))

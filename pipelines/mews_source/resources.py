@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.common.schema.typing import TMergeDispositionDict
 
 from mews_source import arrow_pages, rows, settings
@@ -24,12 +25,16 @@ from mews_source.batching import Batch, PageBatcher
 from mews_source.catalog import ServiceCatalog
 from mews_source.client import MewsClient
 from mews_source.config import Connection
-from mews_source.fetching import WindowTask
+from mews_source.fetching import WindowTask, updated_utc
 from mews_source.paging import fetch_pages
 from mews_source.prefetch import WindowFetcher
+from mews_source.seen import SeenIds
 from mews_source.windows import split_windows
 
 logger = logging.getLogger(__name__)
+
+Records: TypeAlias = list[dict[str, Any]] | pa.StructArray  # dicts, or the Arrow fast path
+Shaped: TypeAlias = tuple[pa.Table, pa.Table | None]  # a page's parent table, person counts
 
 MERGE: TMergeDispositionDict = {"disposition": "merge", "strategy": "delete-insert"}
 PERSON_COUNTS_HINTS = dlt.mark.make_hints(
@@ -38,6 +43,13 @@ PERSON_COUNTS_HINTS = dlt.mark.make_hints(
     primary_key=["reservation_id", "age_category_id"],
     merge_key="reservation_id",
     columns=[{"name": "_deleted", "data_type": "bool", "hard_delete": True}],
+)
+# Into an empty table: no rows to replace, so no tombstones either (see `SeenIds`).
+PERSON_COUNTS_APPEND_HINTS = dlt.mark.make_hints(
+    table_name="reservations__person_counts",
+    write_disposition="append",
+    primary_key=["reservation_id", "age_category_id"],
+    columns=[{"name": "_deleted", "data_type": "bool"}],
 )
 
 
@@ -64,13 +76,29 @@ class OrderFeed:
     fetcher: WindowFetcher | None  # None: no service to read
     service_ids: list[str]
     run_end: datetime
+    seen: SeenIds | None = None  # set when this run appends: every Id handed out so far
+    held: list[Shaped] = field(default_factory=list)  # newer versions of appended records
 
     @property
     def finished(self) -> bool:
-        return self.fetcher is None or self.fetcher.finished
+        """Nothing left to hand out: fetched (or failed) and no held records to merge."""
+        return self.fetcher is None or (self.fetcher.finished and not self.merge_pending)
+
+    @property
+    def merge_pending(self) -> bool:
+        """Everything is appended, but newer versions of some records wait for a merge."""
+        return self.fetcher is not None and self.fetcher.complete and bool(self.held)
 
     def marks(self) -> dict[str, datetime]:
-        """How far each service is read: the end of its windows handed out without a gap."""
+        """How far each service is read, never past a held record (it is not loaded yet)."""
+        marks = self._read_until()
+        if not self.held:
+            return marks
+        cap = min(held_since(self.held), self.run_end)
+        return {service_id: min(mark, cap) for service_id, mark in marks.items()}
+
+    def _read_until(self) -> dict[str, datetime]:
+        """The end of each service's windows handed out without a gap."""
         if self.fetcher is None:
             return {}
         if self.fetcher.complete:
@@ -102,6 +130,7 @@ class SourceContext:
     concurrency: int
     page_size: int = settings.PAGE_SIZE
     load_every_s: float | None = None  # None: everything in one load
+    append_only: frozenset[str] = frozenset()  # resources whose tables were empty at the start
     reports: dict[str, ResourceReport] = field(default_factory=dict)
     feeds: dict[str, OrderFeed] = field(default_factory=dict)
     _run_end: datetime | None = None
@@ -138,8 +167,17 @@ class SourceContext:
         return enough
 
     def unfinished(self, resources: list[str]) -> list[str]:
-        """Which of `resources` still have pages to load in this run."""
+        """Which of `resources` still have pages (or held records) to load in this run."""
         return [r for r in resources if r in self.feeds and not self.feeds[r].finished]
+
+    def appends(self, resource: str) -> bool:
+        """Whether this load of `resource` appends (its tables were empty when the run began).
+
+        The run's Ids are deduplicated as they arrive; only newer versions of records it
+        already appended (see `SeenIds`) go to a last load, which merges.
+        """
+        feed = self.feeds.get(resource)
+        return resource in self.append_only and not (feed and feed.merge_pending)
 
     def close(self) -> None:
         """Stop every background fetch and close the HTTP client."""
@@ -162,6 +200,12 @@ class OrderSpec:
 RESERVATIONS = OrderSpec(
     "reservations", settings.RESERVATIONS, "Bookable", tuple(rows.RESERVATION_FIELDS), True
 )
+# Merging, of two copies of an Id in one load the newest wins (appending, `SeenIds` decides).
+NEWEST_WINS: dict[str, Any] = {"updated_utc": {"name": "updated_utc", "dedup_sort": "desc"}}
+ORDER_TABLES = {
+    "reservations": ("reservations", "reservations__person_counts"),
+    "product_service_orders": ("product_service_orders",),
+}
 PRODUCT_SERVICE_ORDERS = OrderSpec(
     "product_service_orders",
     settings.PRODUCT_SERVICE_ORDERS,
@@ -175,7 +219,6 @@ PRODUCT_SERVICE_ORDERS = OrderSpec(
     name="reservations",
     write_disposition=MERGE,
     primary_key="id",
-    columns={"updated_utc": {"dedup_sort": "desc"}},
 )
 def reservations(context: SourceContext) -> Iterator[Any]:
     """Reservations (ver 2023-06-06), flattened, plus `reservations__person_counts`."""
@@ -186,7 +229,6 @@ def reservations(context: SourceContext) -> Iterator[Any]:
     name="product_service_orders",
     write_disposition=MERGE,
     primary_key="id",
-    columns={"updated_utc": {"dedup_sort": "desc"}},
 )
 def product_service_orders(context: SourceContext) -> Iterator[Any]:
     """Product service orders, flattened."""
@@ -225,9 +267,16 @@ def _service_orders(context: SourceContext, spec: OrderSpec) -> Iterator[Any]:
     if feed.fetcher is None:
         return
     batcher = PageBatcher()
-    for parent, child in feed.fetcher.take(context.part_timer()):
-        yield from _marked(batcher.add(parent, child))
-    yield from _marked(batcher.flush())
+    append = context.appends(spec.name)  # as the resource's hints say (see `_resources`)
+    if feed.merge_pending:
+        # The run's last load: newer versions of records it appended, merged over them.
+        held, feed.held = feed.held, []
+        for parent, child in held:
+            yield from _marked(batcher.add(parent, child), append)
+    else:
+        for parent, child in feed.fetcher.take(context.part_timer()):
+            yield from _marked(batcher.add(parent, child), append)
+    yield from _marked(batcher.flush(), append)
     scanned = _scanned_until(context.connection)
     for service_id, mark in feed.marks().items():
         scanned[service_id] = mark.isoformat()
@@ -242,18 +291,31 @@ def _start_feed(context: SourceContext, spec: OrderSpec) -> OrderFeed:
         feed = OrderFeed(None, [], run_end)
     else:
         tasks = _plan(context, spec, service_ids, _scanned_until(context.connection), run_end)
-        feed = OrderFeed(_fetcher(context, spec, tasks), service_ids, run_end)
+        seen = SeenIds() if spec.name in context.append_only else None
+        feed = OrderFeed(None, service_ids, run_end, seen)
+        feed.fetcher = _fetcher(context, spec, tasks, feed)
     context.feeds[spec.name] = feed
     return feed
 
 
-def _fetcher(context: SourceContext, spec: OrderSpec, tasks: list[WindowTask]) -> WindowFetcher:
+def _fetcher(
+    context: SourceContext, spec: OrderSpec, tasks: list[WindowTask], feed: OrderFeed
+) -> WindowFetcher:
     report = context.report(spec.name)
     report.windows += len(tasks)
     enterprises = context.catalog.enterprise_by_service()
 
-    def shape(records: list[dict[str, Any]] | pa.StructArray) -> list[Any]:
-        return _shape_page(spec, records, enterprises, report)
+    def shape(records: Records) -> list[Shaped]:
+        """Runs on a fetch worker thread."""
+        report.add_page(len(records))
+        if feed.seen is None:
+            return [_shape_page(spec, records, enterprises)]
+        if not isinstance(records, pa.StructArray):
+            rows.require_identity(records)
+        verdict = feed.seen.admit(_ids(records), updated_utc(records))
+        if verdict.newer.true_count:
+            feed.held.append(_shape_page(spec, _filtered(records, verdict.newer), enterprises))
+        return [_shape_page(spec, _filtered(records, verdict.first), enterprises)]
 
     schema = arrow_pages.page_schema(spec.endpoint.result_key, spec.fields, spec.with_person_counts)
 
@@ -314,12 +376,7 @@ def _scanned_until(connection: Connection) -> dict[str, str]:
     return marks.setdefault(connection.name, {})
 
 
-def _shape_page(
-    spec: OrderSpec,
-    records: list[dict[str, Any]] | pa.StructArray,
-    enterprises: dict[str, str],
-    report: ResourceReport,
-) -> list[Any]:
+def _shape_page(spec: OrderSpec, records: Records, enterprises: dict[str, str]) -> Shaped:
     """Arrow tables for one page (runs on a worker thread)."""
     if isinstance(records, pa.StructArray):
         ids = arrow_pages.enterprise_ids_of(records, enterprises)
@@ -335,16 +392,39 @@ def _shape_page(
             child = arrow_pages.person_count_table(records, ids, updated)
         else:
             child = rows.person_count_table(records, ids, updated)
-    report.add_page(len(records))
-    return [(parent, child)]
+    return parent, child
 
 
-def _marked(batches: Iterator[Batch]) -> Iterator[Any]:
-    """Parents as they are; person counts to their own table with its own merge hints."""
+def _ids(records: Records) -> pa.Array:
+    if isinstance(records, pa.StructArray):
+        return records.field("Id")
+    return pa.array([record["Id"] for record in records], pa.string())
+
+
+def _filtered(records: Records, keep: pa.BooleanArray) -> Records:
+    if isinstance(records, pa.StructArray):
+        return records.filter(keep)
+    return [record for record, kept in zip(records, keep.to_pylist(), strict=True) if kept]
+
+
+def held_since(held: list[Shaped]) -> datetime:
+    """The oldest UpdatedUtc among held records, to the whole second below."""
+    oldest: datetime = min(pc.min(parent.column("updated_utc")).as_py() for parent, _ in held)
+    return oldest.replace(microsecond=0)
+
+
+def _marked(batches: Iterator[Batch], append: bool) -> Iterator[Any]:
+    """Parents as they are; person counts to their own table with its own hints.
+
+    Appending, tombstones (rows that only clear a reservation's old counts) are left out.
+    """
+    hints = PERSON_COUNTS_APPEND_HINTS if append else PERSON_COUNTS_HINTS
     for batch in batches:
         yield from batch.parents
         for child in batch.children:
-            yield dlt.mark.with_hints(child, PERSON_COUNTS_HINTS, create_table_variant=True)
+            if append:
+                child = child.filter(pc.invert(pc.fill_null(child.column("_deleted"), False)))
+            yield dlt.mark.with_hints(child, hints, create_table_variant=True)
 
 
 __all__ = [

@@ -11,10 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
+from dlt.common.destination.exceptions import SqlClientNotAvailable
 from dlt.common.pipeline import LoadInfo
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.destinations.sql_client import SqlClientBase
 
 from mews_source import RESOURCE_NAMES, SourceContext, configured_load_every_s, mews_source
 from mews_source.errors import ConfigError, MewsError
+from mews_source.resources import ORDER_TABLES
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +127,9 @@ def run_connection(
     contexts: list[SourceContext] = []
     result = ConnectionResult(name)
     try:
-        source = mews_source(connection=name, contexts=contexts, **source_args)
+        mews_source(connection=name, contexts=contexts, **source_args)
+        contexts[0].append_only = appending_resources(pipeline, resources, refresh)
+        source = mews_source(connection=name, context=contexts[0], **source_args)
         pending = list(resources)
         while pending:
             _load(pipeline, source.with_resources(*pending), refresh and result.loads == 0)
@@ -142,6 +148,37 @@ def run_connection(
     finally:
         _collect(result, contexts)
     return result
+
+
+def appending_resources(
+    pipeline: dlt.Pipeline, resources: Sequence[str], refresh: bool
+) -> frozenset[str]:
+    """Order resources whose tables are all empty, or about to be dropped: they may append."""
+    candidates = [r for r in resources if r in ORDER_TABLES]
+    tables = [table for r in candidates for table in ORDER_TABLES[r]]
+    empty = set(tables) if refresh else empty_tables(pipeline, tables)
+    return frozenset(r for r in candidates if empty.issuperset(ORDER_TABLES[r]))
+
+
+def empty_tables(pipeline: dlt.Pipeline, tables: Sequence[str]) -> set[str]:
+    """Which of `tables` hold no row in the destination (a missing table holds none).
+
+    Destinations without SQL access answer "none": their loads keep merging.
+    """
+    try:
+        client = pipeline.sql_client()
+    except SqlClientNotAvailable:
+        return set()
+    with client:
+        return {table for table in tables if not _has_rows(client, table)}
+
+
+def _has_rows(client: SqlClientBase[Any], table: str) -> bool:
+    qualified = client.make_qualified_table_name(table)
+    try:
+        return bool(client.execute_sql(f"SELECT 1 FROM {qualified} LIMIT 1"))
+    except DatabaseUndefinedRelation:
+        return False
 
 
 def _load(pipeline: dlt.Pipeline, source: Any, refresh: bool) -> None:

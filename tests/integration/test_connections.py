@@ -16,7 +16,7 @@ def only_enterprises(snapshot: Snapshot, enterprises: set[str]) -> Snapshot:
     reservations = {k: v for k, v in snapshot.reservations.items() if v[2] in enterprises}
     orders = {k: v for k, v in snapshot.orders.items() if v[2] in enterprises}
     counts = {c for c in snapshot.person_counts if c[0] in reservations}
-    return Snapshot(reservations, counts, orders, len(reservations), len(orders))
+    return Snapshot(reservations, counts, orders, len(reservations), len(orders), len(counts))
 
 
 @pytest.fixture

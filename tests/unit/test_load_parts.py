@@ -5,9 +5,12 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import pyarrow as pa
+
 from mews_source.client import RequestStats
 from mews_source.fetching import WindowTask
 from mews_source.resources import OrderFeed, SourceContext
+from mews_source.rows import TIMESTAMP
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 RUN_END = T0 + timedelta(days=300)
@@ -69,3 +72,30 @@ def test_a_part_needs_both_the_time_and_requests_held_back_by_the_rate_limit() -
 def test_no_parts_when_load_every_s_is_off() -> None:
     assert context(None).part_timer() is None
     assert context(0).part_timer() is None
+
+
+def held_page(seconds: int) -> tuple[pa.Table, None]:
+    updated = pa.array([T0 + timedelta(days=200, seconds=seconds, microseconds=500)], TIMESTAMP)
+    return pa.table({"id": ["x"], "updated_utc": updated}), None
+
+
+def test_held_records_hold_the_marks_back_and_the_feed_open_until_merged() -> None:
+    appended = feed(lane_tasks(["a"], [0, 90]), [True], complete=True)
+    appended.held.extend([held_page(7), held_page(3)])
+    assert appended.merge_pending and not appended.finished
+    # Not loaded yet: a run that dies here must re-read them (from the whole second below).
+    assert appended.marks() == dict.fromkeys("abc", T0 + timedelta(days=200, seconds=3))
+    appended.held.clear()
+    assert not appended.merge_pending and appended.finished
+    assert appended.marks() == dict.fromkeys("abc", RUN_END)
+
+
+def test_a_resource_appends_only_if_chosen_and_not_in_its_merge_load() -> None:
+    ctx = context(None)
+    ctx.append_only = frozenset({"reservations"})
+    assert ctx.appends("reservations") and not ctx.appends("product_service_orders")
+    appended = feed(lane_tasks(["a"], [0, 90]), [True], complete=True)
+    ctx.feeds["reservations"] = appended
+    appended.held.append(held_page(1))
+    assert not ctx.appends("reservations")
+    assert ctx.unfinished(["reservations"]) == ["reservations"]
