@@ -109,6 +109,7 @@ def mews_source(
         concurrency=max(1, concurrency),
         load_every_s=load_every_s,
     )
+    context.start_clock()
     if contexts is not None:
         contexts.append(context)
     return _resources(context)

@@ -142,9 +142,14 @@ class SourceContext:
         passed, every change stamped before it has happened, and every later change falls
         in the next run's windows: none can slip between two runs, even with no overlap.
         """
+        run_end = self.start_clock()
+        time.sleep(max(0.0, (run_end - datetime.now(UTC)).total_seconds()))
+        return run_end
+
+    def start_clock(self) -> datetime:
+        """Fix the run's end now, without waiting: the wait then overlaps the run's set-up."""
         if self._run_end is None:
             self._run_end = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
-            time.sleep(max(0.0, (self._run_end - datetime.now(UTC)).total_seconds()))
         return self._run_end
 
     def report(self, resource: str) -> ResourceReport:
