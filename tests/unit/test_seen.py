@@ -5,10 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mews_source.seen import SeenIds, id_keys
+from mews_source import seen as seen_module
+from mews_source.seen import BloomFilter, SeenIds, id_keys
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 STAMP = pa.timestamp("us", tz="UTC")
@@ -66,6 +68,29 @@ def test_a_hundred_thousand_ids_are_each_handed_out_once() -> None:
     again = seen.admit(pa.array(ids[:5000]), stamps([0] * 5000))
     assert handed_out == len(set(ids)) and again.first.true_count == 0
     assert again.newer.true_count == 0 and len(seen._levels) <= 8
+
+
+def test_runs_stop_merging_at_the_cap_and_every_id_is_still_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(seen_module, "MAX_LEVEL_KEYS", 4096)
+    ids = [str(uuid.UUID(int=n * 7919 + 11)) for n in range(30_000)]
+    seen = SeenIds()
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        assert seen.admit(pa.array(chunk), stamps([1] * len(chunk))).first.true_count == 1000
+    assert max(len(level.high) for level in seen._levels) <= 4096 and len(seen) == 30_000
+    again = seen.admit(pa.array(ids[::7]), stamps([2] * len(ids[::7])))
+    assert again.first.true_count == 0 and again.newer.true_count == len(ids[::7])
+
+
+def test_the_filter_never_forgets_and_rarely_suspects() -> None:
+    rng = np.random.default_rng(9)
+    high, low = (rng.integers(0, 2**63, 200_000, dtype=np.uint64) for _ in range(2))
+    bloom = BloomFilter(100_000)
+    bloom.add(high[:100_000], low[:100_000])
+    assert bloom.may_contain(high[:100_000], low[:100_000]).all()
+    assert bloom.may_contain(high[100_000:], low[100_000:]).mean() < 0.02
 
 
 def test_a_uuid_is_keyed_by_its_own_bytes_and_other_ids_by_a_digest() -> None:
