@@ -25,10 +25,10 @@ from mews_source.config import (
 from mews_source.errors import ConfigError, MewsError
 from mews_source.ratelimit import SlidingWindowLimiter
 from mews_source.resources import (
-    NEWEST_WINS,
     ORDER_TABLES,
     SourceContext,
     age_categories,
+    newest_wins,
     product_service_orders,
     reservations,
     services,
@@ -126,7 +126,7 @@ def _resources(context: SourceContext) -> list[DltResource]:
         if context.appends(resource.name):
             resource.apply_hints(write_disposition="append")
         elif resource.name in ORDER_TABLES:
-            resource.apply_hints(columns=NEWEST_WINS)
+            resource.apply_hints(columns=newest_wins())
     return chosen
 
 
