@@ -90,7 +90,7 @@ class SeenIds:
         return newest
 
     def _add(self, keys: "Keys") -> None:
-        keys = keys.take(keys.newest_per_key())
+        """Store keys that are distinct (`admit` passes one entry per key) and sorted."""
         if len(self) + len(keys.high) > self._filter.capacity:
             self._filter = BloomFilter(2 * (len(self) + len(keys.high)))
             for level in self._levels:
