@@ -23,6 +23,7 @@ from mews_source.config import (
     select_connection,
 )
 from mews_source.errors import ConfigError, MewsError
+from mews_source.inflight import InFlightTarget
 from mews_source.ratelimit import SlidingWindowLimiter
 from mews_source.resources import (
     ORDER_TABLES,
@@ -162,4 +163,5 @@ def _client(
         transport=transport,
         max_connections=max(4, concurrency * 2),
         stats=RequestStats(),
+        in_flight=InFlightTarget(concurrency),
     )

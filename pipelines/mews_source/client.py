@@ -28,6 +28,7 @@ from mews_source.errors import (
     RequestTooHeavyError,
     TransientError,
 )
+from mews_source.inflight import InFlightTarget
 from mews_source.ratelimit import SlidingWindowLimiter
 
 logger = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ class MewsClient:
         rng: Callable[[], float] = random.random,
         max_connections: int = settings.DEFAULT_CONCURRENCY * 2,
         stats: RequestStats | None = None,
+        in_flight: InFlightTarget | None = None,
     ) -> None:
         credentials.validate()
         self._envelope = {
@@ -124,6 +126,8 @@ class MewsClient:
         self._sleep = sleep
         self._rng = rng
         self.stats = stats or RequestStats()
+        # Fed with each page's timings; the fetchers ask it how many requests to keep open.
+        self.in_flight = in_flight or InFlightTarget(settings.DEFAULT_CONCURRENCY)
         self._http = httpx.Client(
             base_url=credentials.platform_url.rstrip("/"),
             timeout=settings.HTTP_TIMEOUT_S,
@@ -180,8 +184,11 @@ class MewsClient:
     def _send_once(
         self, path: str, body: bytes, decode: Decode | None, *, retry: bool
     ) -> dict[str, Any] | _Retry:
+        sent = time.monotonic()
         try:
-            response = self._http.post(path, content=body)
+            with self._http.stream("POST", path, content=body) as response:
+                answered = time.monotonic()
+                response.read()
         except httpx.TimeoutException as exc:
             self.stats.record("timeout", retry=retry)
             return _Retry(f"{type(exc).__name__} (no answer in time)")
@@ -191,7 +198,10 @@ class MewsClient:
         self.stats.record(response.status_code, retry=retry)
         if response.status_code == 200:
             decoded = decode(response.content) if decode else None
-            return decoded if decoded is not None else self._decode(path, response)
+            result = decoded if decoded is not None else self._decode(path, response)
+            if isinstance(result, dict):
+                self.in_flight.record(answered - sent, time.monotonic() - answered)
+            return result
         if response.status_code in RETRYABLE_STATUSES:
             wait = _retry_after(response) if response.status_code == 429 else None
             return _Retry(f"HTTP {response.status_code}", wait)

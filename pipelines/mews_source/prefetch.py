@@ -53,6 +53,7 @@ class WindowFetcher:
         shape: Shape,
         concurrency: int,
         buffer_pages: int = BUFFER_PAGES,
+        in_flight: Callable[[], int] | None = None,
     ) -> None:
         self.tasks = [replace(task, root=index) for index, task in enumerate(tasks)]
         self.done = [False] * len(self.tasks)
@@ -62,6 +63,7 @@ class WindowFetcher:
         self._result_key = result_key
         self._shape = shape
         self._concurrency = max(1, concurrency)
+        self._in_flight = in_flight  # may lower `concurrency` while the server answers fast
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, buffer_pages))
         self._held: Any = None
         self._closing = threading.Event()
@@ -140,13 +142,20 @@ class WindowFetcher:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
+    def _limit(self) -> int:
+        """Requests to keep in flight now: `concurrency`, or fewer if `in_flight` says so."""
+        if self._in_flight is None:
+            return self._concurrency
+        return max(1, min(self._concurrency, self._in_flight()))
+
     def _run(self, pool: ThreadPoolExecutor) -> None:
-        """Keep `concurrency` requests in flight; a window's follow-ups go before new windows."""
+        """Keep `_limit()` requests in flight; a window's follow-ups go before new windows."""
         backlog = deque(self.tasks)
         open_tasks = Counter(task.root for task in self.tasks)
         running: dict[Future[Outcome], WindowTask] = {}
         while (backlog or running) and not self._closing.is_set():
-            while backlog and len(running) < self._concurrency:
+            limit = self._limit()
+            while backlog and len(running) < limit:
                 task = backlog.popleft()
                 submitted = pool.submit(fetch_task, self._post, self._result_key, task, self._shape)
                 running[submitted] = task
@@ -155,7 +164,7 @@ class WindowFetcher:
                 task = running.pop(future)
                 outcome = future.result()
                 # The freed slot goes to this task's own follow-up; only the rest are spare.
-                spare = self._concurrency - len(running) - len(backlog) - 1
+                spare = limit - len(running) - len(backlog) - 1
                 follow = [*outcome.retry_as, *next_tasks(task, outcome, spare)]
                 backlog.extendleft(reversed(follow))
                 open_tasks[task.root] += len(follow) - 1

@@ -349,6 +349,7 @@ def _fetcher(
         tasks,
         shape,
         context.concurrency,
+        in_flight=context.client.in_flight,
     )
 
 

@@ -351,3 +351,64 @@ def _span(body: Mapping[str, Any]) -> timedelta:
 
 def _in_interval(moment: datetime, start: datetime, end: datetime) -> bool:
     return moment == start if start == end else start <= moment < end
+
+
+# --- requests in flight ---
+
+
+class CountingApi(FakeApi):
+    """A FakeApi that takes a little while per request and notes the most requests at once."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        super().__init__(records)
+        self.now = 0
+        self.most = 0
+        self.at_start: list[int] = []  # requests in flight as each one started
+        self._count_lock = threading.Lock()
+
+    def __call__(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self._count_lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+            self.at_start.append(self.now)
+        try:
+            time.sleep(0.01)
+            return super().__call__(body)
+        finally:
+            with self._count_lock:
+                self.now -= 1
+
+
+@pytest.mark.parametrize(("in_flight", "most"), [(None, 8), (2, 2), (1, 1)])
+def test_requests_in_flight_never_exceed_what_in_flight_allows(
+    in_flight: int | None, most: int
+) -> None:
+    records = make_records(400, timedelta(days=400))
+    api = CountingApi(records)
+    limit = None if in_flight is None else (lambda: in_flight)
+    fetcher = WindowFetcher(api, KEY, plan(T0, T0 + timedelta(days=401), 10), ids_of, 8, 50, limit)
+    try:
+        seen = set(fetcher.take())
+    finally:
+        fetcher.close()
+    assert seen == set(ids_of(records))
+    assert api.most == most
+
+
+def test_the_fetcher_follows_a_limit_that_changes() -> None:
+    records = make_records(300, timedelta(days=300))
+    api = CountingApi(records)
+    asked = Counter[str]()
+
+    def limit() -> int:  # wide open while the first requests go out, then one at a time
+        asked["times"] += 1
+        return 8 if asked["times"] <= 2 else 1
+
+    fetcher = WindowFetcher(api, KEY, plan(T0, T0 + timedelta(days=301), 10), ids_of, 8, 50, limit)
+    try:
+        seen = set(fetcher.take())
+    finally:
+        fetcher.close()
+    assert seen == set(ids_of(records))
+    assert max(api.at_start[:8]) > 1, "the wide limit was not used"
+    assert len(api.at_start) > 20 and set(api.at_start[16:]) == {1}
