@@ -5,6 +5,7 @@ Exit code 0 on success; otherwise one line on stderr says why (never with a toke
 """
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -86,4 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Imports leave ~100k long-lived objects (dlt's most of them). Frozen, the cyclic
+    # collector skips them during the run, and at exit it skips the interpreter's final
+    # passes over everything: those took 0.6-0.7 s after a 200k backfill was loaded.
+    gc.freeze()
+    exit_code = main()
+    gc.freeze()
+    sys.exit(exit_code)
