@@ -170,7 +170,8 @@ def run_tool(tool: str, sim: SimulatorProcess, work: Path, tick: Callable[[], No
             "SOURCES__MEWS__RATE_LIMIT_WINDOW_S": str(spec.rate_window_s),
         }
         return run_measured([sys.executable, *CONNECTOR_ARGV], env, REPO, tick)
-    env["DATA_WRITER__DISABLE_COMPRESSION"] = "true"
+    env["DATA_WRITER__DISABLE_COMPRESSION"] = "true"  # as tuned as the connector's config
+    env["DATA_WRITER__COMPRESSION"] = "none"
     argv = [
         *(sys.executable, str(BASELINE), "--url", sim.url),
         *("--client-token", sim.info["client_token"]),
