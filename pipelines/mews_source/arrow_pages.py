@@ -7,7 +7,6 @@ field, a record without Id) returns None, and the caller falls back to `rows`, w
 handles every shape. Both paths produce identical tables (tests/unit/test_arrow_pages.py).
 """
 
-import io
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -39,7 +38,7 @@ def read_page(body: bytes, result_key: str, schema: pa.Schema) -> dict[str, Any]
     """{result_key: StructArray of records, "Cursor": ...}, or None if not the known shape."""
     try:
         table = pj.read_json(
-            io.BytesIO(body),
+            pa.BufferReader(body),  # read natively: a Python file would need the GIL per read
             read_options=pj.ReadOptions(use_threads=False, block_size=len(body) + 1024),
             parse_options=pj.ParseOptions(
                 explicit_schema=schema,
