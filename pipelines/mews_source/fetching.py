@@ -6,6 +6,7 @@ window that still holds several pages is cut into sub-windows fetched side by si
 """
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -36,10 +37,13 @@ class WindowTask:
     cursor: str | None = None
     page_size: int = settings.PAGE_SIZE
     root: int = 0  # the planned window this task reads part of
+    not_before: datetime | None = None  # send no request before this moment has passed
 
     def part(self, start: datetime, end: datetime) -> "WindowTask":
         """A sub-window of this task, read from its first page."""
-        return WindowTask(self.filters, start, end, None, self.page_size, self.root)
+        return WindowTask(
+            self.filters, start, end, None, self.page_size, self.root, self.not_before
+        )
 
     def request(self) -> dict[str, Any]:
         interval = {"StartUtc": iso_utc(self.start), "EndUtc": iso_utc(self.end)}
@@ -70,6 +74,8 @@ def fetch_task(
     shape: Shape,
 ) -> Outcome:
     """Request one page of a window and shape it; turn a 408 into smaller retries."""
+    if task.not_before is not None:
+        wait_until(task.not_before)
     try:
         data = post(task.request())
     except RequestTooHeavyError:
@@ -93,6 +99,11 @@ def fetch_task(
         oldest=bounds["min"].as_py(),
         newest_first=_is_descending(updated),
     )
+
+
+def wait_until(moment: datetime) -> None:
+    """Sleep until `moment` (UTC) has passed on this machine's clock."""
+    time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()))
 
 
 def lighter_tasks(task: WindowTask) -> tuple[WindowTask, ...]:

@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 Records: TypeAlias = list[dict[str, Any]] | pa.StructArray  # dicts, or the Arrow fast path
 Shaped: TypeAlias = tuple[pa.Table, pa.Table | None]  # a page's parent table, person counts
 
+# A scope's last window is read once the run's end has passed. A long one (a backfill's) is
+# cut: all but its last second is read at once; a short one (an hourly run's) stays one request.
+LAST_SECOND = timedelta(seconds=1)
+SPLIT_LAST_WINDOW_OVER = timedelta(days=7)
 MERGE: TMergeDispositionDict = {"disposition": "merge", "strategy": "delete-insert"}
 PERSON_COUNTS_HINTS = dlt.mark.make_hints(
     table_name="reservations__person_counts",
@@ -146,18 +150,17 @@ class SourceContext:
     _run_end: datetime | None = None
 
     def run_end(self) -> datetime:
-        """Where every window of this run ends: the next whole second, waited for.
+        """Where every window of this run ends: the whole second after the source was built.
 
-        Requests carry whole seconds and filters are half-open. Once that second has
-        passed, every change stamped before it has happened, and every later change falls
-        in the next run's windows: none can slip between two runs, even with no overlap.
+        Requests carry whole seconds and filters are half-open. Each scope's last window (a
+        backfill's: its last second) is read only once the end has passed (see `_plan`): then
+        every change stamped before the end has happened, and every later change falls in the
+        next run's windows: none can slip between two runs, even with no overlap.
         """
-        run_end = self.start_clock()
-        time.sleep(max(0.0, (run_end - datetime.now(UTC)).total_seconds()))
-        return run_end
+        return self.start_clock()
 
     def start_clock(self) -> datetime:
-        """Fix the run's end now, without waiting: the wait then overlaps the run's set-up."""
+        """Fix the run's end now: the next whole second."""
         if self._run_end is None:
             self._run_end = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
         return self._run_end
@@ -367,12 +370,20 @@ def _plan(
         start = datetime.fromisoformat(previous) - context.overlap if previous else context.start
         groups.setdefault(min(start, run_end), []).append(service_id)
     tasks: list[WindowTask] = []
+    last_seconds: list[WindowTask] = []
     for start, ids in sorted(groups.items()):
         for chunk_start in range(0, len(ids), settings.MAX_IDS_PER_REQUEST):
             chunk = ids[chunk_start : chunk_start + settings.MAX_IDS_PER_REQUEST]
             filters = _scope_filters(context.connection, chunk)
-            for low, high in split_windows(start, run_end):
+            windows = list(split_windows(start, run_end))
+            for low, high in windows[:-1]:
                 tasks.append(WindowTask(filters, low, high, None, context.page_size))
+            low, high = windows[-1]
+            if high - low > SPLIT_LAST_WINDOW_OVER:  # long: read all but its last second now
+                tasks.append(WindowTask(filters, low, high - LAST_SECOND, None, context.page_size))
+                low = high - LAST_SECOND
+            last_seconds.append(WindowTask(filters, low, high, None, context.page_size, 0, high))
+    tasks.extend(last_seconds)  # read last: by then the run's end has usually passed
     logger.info(
         "%s [%s]: %d services, %d windows up to %s",
         spec.name,

@@ -1,0 +1,77 @@
+"""Planning a run's windows: every scope covered up to the run's end, its last second read last."""
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from mews_source.config import Connection
+from mews_source.fetching import WindowTask, fetch_task
+from mews_source.resources import RESERVATIONS, SourceContext, _plan
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+RUN_END = datetime(2025, 6, 30, 12, 0, 1, tzinfo=UTC)
+
+
+def make_context(overlap: timedelta = timedelta(minutes=10)) -> SourceContext:
+    client: Any = SimpleNamespace()
+    return SourceContext(client, Connection("c", "token"), None, T0, overlap, 4)  # type: ignore[arg-type]
+
+
+def by_lane(tasks: list[WindowTask]) -> dict[tuple[str, ...], list[WindowTask]]:
+    lanes: dict[tuple[str, ...], list[WindowTask]] = defaultdict(list)
+    for task in tasks:
+        lanes[tuple(task.filters["ServiceIds"])].append(task)
+    return lanes
+
+
+@pytest.mark.parametrize(
+    ("scanned", "last_span"),
+    [
+        ({}, timedelta(seconds=1)),  # a backfill from T0: only the last second waits
+        ({"b": (RUN_END - timedelta(hours=1)).isoformat()}, timedelta(minutes=70)),  # hourly
+        ({"b": (RUN_END - timedelta(minutes=10, milliseconds=300)).isoformat()}, None),
+    ],
+    ids=["backfill", "hourly", "moments-ago"],
+)
+def test_each_scope_is_covered_to_the_run_end_and_its_last_window_is_read_last(
+    scanned: dict[str, str], last_span: timedelta | None
+) -> None:
+    tasks = _plan(make_context(), RESERVATIONS, ["a", "b"], scanned, RUN_END)
+
+    lanes = by_lane(tasks)
+    for lane_tasks in lanes.values():
+        windows = sorted((t.start, t.end) for t in lane_tasks)
+        assert windows[-1][1] == RUN_END
+        assert all(a[1] == b[0] for a, b in zip(windows, windows[1:], strict=False)), "a gap"
+        last = [t for t in lane_tasks if t.not_before is not None]
+        assert len(last) == 1 and last[0].end == RUN_END and last[0].not_before == RUN_END
+        assert all(t.end <= last[0].start for t in lane_tasks if t is not last[0])
+    first_waiting = min(i for i, t in enumerate(tasks) if t.not_before is not None)
+    assert all(t.not_before is not None for t in tasks[first_waiting:]), "a waiting task first"
+    b_lane = lanes[("b",)] if ("b",) in lanes else lanes[("a", "b")]
+    if last_span is not None:
+        assert RUN_END - b_lane[-1].start <= last_span
+    if scanned:
+        assert len(b_lane) == 1, "a quiet incremental run is one request per scope"
+
+
+def test_a_task_waits_until_its_not_before_has_passed() -> None:
+    sent: list[datetime] = []
+
+    def post(body: Any) -> dict[str, Any]:
+        sent.append(datetime.now(UTC))
+        return {"Reservations": [], "Cursor": None}
+
+    not_before = datetime.now(UTC) + timedelta(milliseconds=300)
+    task = WindowTask({"ServiceIds": ["a"]}, T0, not_before, not_before=not_before)
+    fetch_task(post, "Reservations", task, lambda items: [])
+    assert sent[0] >= not_before
+
+
+def test_sub_windows_keep_their_task_s_not_before() -> None:
+    task = WindowTask({"ServiceIds": ["a"]}, T0, RUN_END, "cursor", 500, 3, RUN_END)
+    part = task.part(T0, T0 + timedelta(days=1))
+    assert (part.cursor, part.page_size, part.root, part.not_before) == (None, 500, 3, RUN_END)
