@@ -157,10 +157,6 @@ class SourceContext:
         every change stamped before the end has happened, and every later change falls in the
         next run's windows: none can slip between two runs, even with no overlap.
         """
-        return self.start_clock()
-
-    def start_clock(self) -> datetime:
-        """Fix the run's end now: the next whole second."""
         if self._run_end is None:
             self._run_end = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
         return self._run_end
@@ -370,7 +366,7 @@ def _plan(
         start = datetime.fromisoformat(previous) - context.overlap if previous else context.start
         groups.setdefault(min(start, run_end), []).append(service_id)
     tasks: list[WindowTask] = []
-    last_seconds: list[WindowTask] = []
+    last_windows: list[WindowTask] = []
     for start, ids in sorted(groups.items()):
         for chunk_start in range(0, len(ids), settings.MAX_IDS_PER_REQUEST):
             chunk = ids[chunk_start : chunk_start + settings.MAX_IDS_PER_REQUEST]
@@ -382,8 +378,8 @@ def _plan(
             if high - low > SPLIT_LAST_WINDOW_OVER:  # long: read all but its last second now
                 tasks.append(WindowTask(filters, low, high - LAST_SECOND, None, context.page_size))
                 low = high - LAST_SECOND
-            last_seconds.append(WindowTask(filters, low, high, None, context.page_size, 0, high))
-    tasks.extend(last_seconds)  # read last: by then the run's end has usually passed
+            last_windows.append(WindowTask(filters, low, high, None, context.page_size, 0, high))
+    tasks.extend(last_windows)  # read last: by then the run's end has usually passed
     logger.info(
         "%s [%s]: %d services, %d windows up to %s",
         spec.name,
