@@ -40,7 +40,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy pipelines
+	$(BIN)/mypy pipelines bench
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 import report
 from harness import (
     REPO,
@@ -31,6 +32,7 @@ from harness import (
     Measured,
     SimulatorProcess,
     SimulatorSpec,
+    cpu_steal_pct,
     loaded_ids,
     run_measured,
     stats_delta,
@@ -126,7 +128,7 @@ def run_scenario(
     """Start the scenario's simulator, run each tool against it, then check against truth."""
     spec = scenario.spec
     _say(f"{scenario.name}: starting the simulator ({spec.reservations:,} reservations)")
-    measured: list[tuple[str, frozenset[str], Measured, dict[str, float], Path]] = []
+    measured: list[tuple[str, frozenset[str], Measured, dict[str, float | None], Path]] = []
     with SimulatorProcess(spec, out / "logs" / f"{scenario.name}-simulator.log") as sim:
         _say(f"{scenario.name}: simulator up after {sim.startup_s:.0f} s at {sim.url}")
         for tool, tags in runs:
@@ -135,13 +137,16 @@ def run_scenario(
             before = sim.stats()
             load = os.getloadavg()[0]  # the box is shared: busy neighbours slow every figure
             clock = LastRequestClock(sim)
+            cpu_before = psutil.cpu_times()
             run = run_tool(tool, sim, work, clock.tick)
-            counts = stats_delta(before, sim.stats())
+            steal = cpu_steal_pct(cpu_before, psutil.cpu_times())
+            counts: dict[str, float | None] = {**stats_delta(before, sim.stats())}
+            counts |= {"load": load, "steal": steal}
             if clock.last_change is not None:
                 counts["fetch_s"] = clock.last_change - run.started
             _keep_logs(out / "logs" / f"{scenario.name}-{tool}", run)
             _say(f"{scenario.name}: {tool} exit {run.returncode} after {run.wall_s:.1f} s")
-            measured.append((tool, tags, run, counts | {"load": load}, work))
+            measured.append((tool, tags, run, counts, work))
         truth = sim.truth_ids()
     return [
         _result(scenario, tool, tags, run, counts, work, truth)
@@ -186,7 +191,7 @@ def _result(
     tool: str,
     tags: frozenset[str],
     run: Measured,
-    counts: dict[str, float],
+    counts: dict[str, float | None],
     work: Path,
     truth: list[str],
 ) -> dict[str, Any]:
@@ -207,7 +212,8 @@ def _result(
         "counted_by": "simulator" if "requests" in counts else "connector" if client else "nobody",
         "connector_reported": client,
         "peak_rss_mb": round(run.peak_rss_bytes / report.MB, 1),
-        "load_1m_before": round(counts["load"], 2),
+        "load_1m_before": round(counts["load"] or 0.0, 2),
+        "cpu_steal_pct": _rounded(counts["steal"]),
         # ~1 s resolution: from launch to the last API request seen, and the rest (load)
         "until_last_request_s": _rounded(fetch_s),
         "after_last_request_s": _rounded(None if fetch_s is None else run.wall_s - fetch_s),

@@ -242,3 +242,16 @@ def stats_delta(before: dict[str, Any] | None, after: dict[str, Any] | None) -> 
         "reservation_requests": diff("by_path", RESERVATIONS_PATH),
         "responses_429": diff("by_status", "429"),
     }
+
+
+def cpu_steal_pct(before: Any, after: Any) -> float | None:
+    """Share of CPU time (%) the hypervisor gave to other guests between two `cpu_times()`.
+
+    A shared host slows every figure; this says when it did. None where not reported.
+    """
+    if not hasattr(after, "steal"):
+        return None
+    spent = sum(after) - sum(before)
+    for counted_twice in ("guest", "guest_nice"):  # already inside user and nice
+        spent -= getattr(after, counted_twice, 0) - getattr(before, counted_twice, 0)
+    return 100.0 * (after.steal - before.steal) / spent if spent > 0 else 0.0

@@ -3,6 +3,7 @@
 import math
 import os
 import platform
+import time
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -13,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt  # noqa: E402
+import orjson  # noqa: E402
 import psutil  # noqa: E402
 
 MB = 1024 * 1024
@@ -32,14 +34,34 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "ram_gb": round(psutil.virtual_memory().total / 1024**3, 1),
         "load_avg_1m_at_start": round(os.getloadavg()[0], 2),
+        "cpu_yardstick_s": round(cpu_yardstick_s(), 3),
         "python": platform.python_version(),
         **{name: version(name) for name in ("dlt", "duckdb", "pyarrow", "httpx", "orjson")},
     }
 
 
+def cpu_yardstick_s(rounds: int = 3) -> float:
+    """Seconds of a fixed one-core workload (best of `rounds`), to compare hosts between runs.
+
+    The same commit ran 2.5-3x faster on one day's host than on another's; the model name
+    ("AMD EPYC") did not tell them apart. JSON pages through orjson and a Python loop: the
+    kind of work the connector, the simulator and rest_api do.
+    """
+    page = [{"Id": f"{i:032x}", "Number": str(i), "Count": i % 7} for i in range(1000)]
+    best = math.inf
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(1000):
+            records = orjson.loads(orjson.dumps(page))
+            sum(len(record["Id"]) + record["Count"] for record in records)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def describe_machine(facts: dict[str, Any]) -> str:
     return (
         f"machine: {facts['cpu']}, {facts['cores']} cores, {facts['ram_gb']} GB RAM, "
+        f"CPU yardstick {facts['cpu_yardstick_s']:.3f} s (lower is faster), "
         f"load {facts['load_avg_1m_at_start']} at start; Python {facts['python']}, "
         f"dlt {facts['dlt']}, duckdb {facts['duckdb']}, pyarrow {facts['pyarrow']}, "
         f"httpx {facts['httpx']}, orjson {facts['orjson']}"
@@ -50,17 +72,17 @@ def results_table(results: Sequence[dict[str, Any]]) -> str:
     """One Markdown row per run: tool, regime, N, wall, rows/s, requests, 429s, peak RSS."""
     lines = [
         "| tool | regime | N | history d | wall s | after last request s | rows/s | requests "
-        "| 429s | loads | peak RSS MB | load | check |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| 429s | loads | peak RSS MB | load | steal % | check |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['tool']} | {r['regime']} | {r['n']:,} | {r['history_days']} "
-            f"| {r['wall_s']:.1f} | {_seconds(r['after_last_request_s'])} "
+            f"| {r['wall_s']:.1f} | {_one_decimal(r['after_last_request_s'])} "
             f"| {r['rows_per_s']:,.0f} | {_count(r['requests'])} "
             f"| {_count(r['responses_429'])} | {_count(r['connector_reported'].get('loads'))} "
             f"| {r['peak_rss_mb']:,.0f} | {r['load_1m_before']:.1f} "
-            f"| {r['check']} |"
+            f"| {_one_decimal(r.get('cpu_steal_pct'))} | {r['check']} |"
         )
     return "\n".join(lines)
 
@@ -144,7 +166,7 @@ def pages_min_s(rows: int, rate_per_s: float) -> float:
     return math.ceil(rows / 1000) / rate_per_s
 
 
-def _seconds(value: float | None) -> str:
+def _one_decimal(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}"
 
 

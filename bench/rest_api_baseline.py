@@ -15,12 +15,12 @@ DLT_DATA_DIR. Prints one JSON line with the rows loaded per table.
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 import dlt
 import orjson
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from dlt.sources.rest_api import rest_api_source
+from dlt.sources.rest_api.typing import RESTAPIConfig
 
 RESERVATIONS_PATH = "api/connector/v1/reservations/getAll/2023-06-06"
 CLIENT = "dlt-rest-api-baseline 1.0"
@@ -37,7 +37,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def source_config(args: argparse.Namespace) -> dict[str, Any]:
+def source_config(args: argparse.Namespace) -> RESTAPIConfig:
     """The `rest_api` configuration of the reservations endpoint."""
     return {
         "client": {
