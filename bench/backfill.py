@@ -4,7 +4,7 @@ Each scenario starts `python -m mews_simulator` in its own process; each tool ru
 subprocess into a fresh DuckDB file. Regimes: (a) unthrottled, (b) the real rate limit
 (200 requests / 30 s) with ~1 s per full page, (c) the connector's peak RSS (from (a) runs).
 
-    .venv/bin/python bench/backfill.py            # full run, ~15-25 min on 2 cores
+    .venv/bin/python bench/backfill.py            # full run, 6-25 min on 2 cores, by host
     .venv/bin/python bench/backfill.py --quick    # tiny sizes, under ~2 min (CI)
     .venv/bin/python bench/backfill.py --only b --out /tmp/bench
 
