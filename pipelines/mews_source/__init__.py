@@ -24,7 +24,7 @@ from mews_source.config import (
 )
 from mews_source.errors import ConfigError, MewsError
 from mews_source.inflight import InFlightTarget
-from mews_source.ratelimit import SlidingWindowLimiter
+from mews_source.ratelimit import SlidingWindowLimiter, shared_limiter
 from mews_source.resources import (
     ORDER_TABLES,
     SourceContext,
@@ -94,8 +94,11 @@ def mews_source(
     )
     api = _client(
         credentials,
-        SlidingWindowLimiter(
-            rate_limit_requests, rate_limit_window_s + settings.RATE_LIMIT_MARGIN_S
+        shared_limiter(
+            credentials.platform_url,
+            credentials.access_token,
+            rate_limit_requests,
+            rate_limit_window_s + settings.RATE_LIMIT_MARGIN_S,
         ),
         RetryPolicy(max_attempts=max_attempts, base_s=backoff_base_s),
         transport,

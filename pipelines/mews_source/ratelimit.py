@@ -1,5 +1,6 @@
 """Client-side sliding-window limiter: stay under Mews' per-AccessToken budget, never hit 429."""
 
+import hashlib
 import threading
 import time
 from collections import deque
@@ -57,3 +58,26 @@ class SlidingWindowLimiter:
                 self._starts.append(now)
                 return 0.0
             return self._starts[0] + self._window - now
+
+
+_SHARED: dict[tuple[str, str, int, float], SlidingWindowLimiter] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_limiter(
+    platform_url: str, access_token: str, max_requests: int, window_s: float
+) -> SlidingWindowLimiter:
+    """The one limiter of this process for an access token on a platform.
+
+    Mews counts the budget per AccessToken, not per run: two connections sharing a token,
+    or two runs in one process (a notebook, a long-lived worker), must share one window,
+    or the second starts with a full budget the server no longer grants and meets 429s.
+    Keyed by a digest, so the map never holds a token.
+    """
+    token_digest = hashlib.sha256(access_token.encode()).hexdigest()
+    key = (platform_url.rstrip("/"), token_digest, max_requests, window_s)
+    with _SHARED_LOCK:
+        limiter = _SHARED.get(key)
+        if limiter is None:
+            limiter = _SHARED[key] = SlidingWindowLimiter(max_requests, window_s)
+        return limiter

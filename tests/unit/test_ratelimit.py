@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from mews_source import ratelimit
 from mews_source.ratelimit import SlidingWindowLimiter
 from tests.unit.fakes import FakeClock
 
@@ -122,3 +123,16 @@ def test_threads_never_exceed_the_budget_in_any_window() -> None:
     assert min(gaps) >= window_s, "more than max_requests starts within one window"
     # 12 starts at 4 per 0.15 s need at least two full windows of waiting.
     assert time.monotonic() - began >= 2 * window_s
+
+
+def test_runs_with_one_token_share_one_window() -> None:
+    first = ratelimit.shared_limiter("http://mews.test/", "token-a", 3, 1.0)
+    assert ratelimit.shared_limiter("http://mews.test", "token-a", 3, 1.0) is first
+    assert ratelimit.shared_limiter("http://mews.test", "token-b", 3, 1.0) is not first
+    assert ratelimit.shared_limiter("http://other.test", "token-a", 3, 1.0) is not first
+    assert ratelimit.shared_limiter("http://mews.test", "token-a", 200, 30.0) is not first
+
+
+def test_the_shared_limiters_never_hold_a_token() -> None:
+    ratelimit.shared_limiter("http://mews.test", "secret-token-value", 3, 1.0)
+    assert "secret-token-value" not in repr(ratelimit._SHARED)
