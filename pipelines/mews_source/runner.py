@@ -17,6 +17,8 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.sql_client import SqlClientBase
 
 from mews_source import RESOURCE_NAMES, SourceContext, configured_load_every_s, mews_source
+from mews_source.destinations import pipelines_dir as local_pipelines_dir
+from mews_source.destinations import resolve_destination
 from mews_source.errors import ConfigError, MewsError
 from mews_source.resources import ORDER_TABLES
 
@@ -57,16 +59,16 @@ class RunResult:
 def make_pipeline(
     destination: Any = "duckdb", dataset_name: str = DATASET_NAME, pipelines_dir: str | None = None
 ) -> dlt.Pipeline:
-    """The `mews` pipeline; DuckDB's default file is `mews.duckdb` in the working directory."""
-    if pipelines_dir is None:
-        return dlt.pipeline(
-            pipeline_name=PIPELINE_NAME, destination=destination, dataset_name=dataset_name
-        )
+    """The `mews` pipeline; DuckDB's default file is `mews.duckdb` in the working directory.
+
+    Its working state lives in `pipelines_dir`, else under `DLT_DATA_DIR`, else in this
+    checkout's `.dlt/.var/pipelines` (see `destinations`).
+    """
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=destination,
+        destination=resolve_destination(destination),
         dataset_name=dataset_name,
-        pipelines_dir=pipelines_dir,
+        pipelines_dir=pipelines_dir or local_pipelines_dir(),  # type: ignore[arg-type]
     )
 
 
