@@ -187,12 +187,12 @@ def cli_env(
 
 
 def run_cli(
-    args: Sequence[str], env: Mapping[str, str], timeout: float = 300
+    args: Sequence[str], env: Mapping[str, str], timeout: float = 300, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """The CLI as a scheduler runs it, from the repository root."""
+    """The CLI as a scheduler runs it, from the repository root (or `cwd`)."""
     return subprocess.run(
         [sys.executable, str(SCRIPT), *args],
-        cwd=REPO,
+        cwd=cwd or REPO,
         env=dict(env),
         capture_output=True,
         text=True,

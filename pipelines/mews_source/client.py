@@ -33,6 +33,7 @@ from mews_source.ratelimit import SlidingWindowLimiter
 
 logger = logging.getLogger(__name__)
 
+SECRETS_FILE = "secrets.toml (config.toml cannot hold secrets)"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 Decode = Callable[[bytes], dict[str, Any] | None]
 
@@ -54,7 +55,11 @@ class Credentials:
         for name in ("client_token", "access_token", "client"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
-                raise ConfigError(f"{name} is empty or missing (sources.mews.{name})")
+                where = SECRETS_FILE if "token" in name else "config.toml"
+                raise ConfigError(
+                    f"{name} is empty or missing: set SOURCES__MEWS__{name.upper()} or {name} "
+                    f"under [sources.mews] in .dlt/{where}"
+                )
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """Turn a run's result or failure into what a person reads: a summary, or one line."""
 
+import inspect
 from collections import Counter
 
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
-
+from mews_source import mews_source
 from mews_source.errors import ConfigError
+from mews_source.explain import explain_config, explain_duckdb
 from mews_source.runner import RunResult, exception_chain, find_mews_error
 
 MAX_MESSAGE = 400
@@ -15,10 +16,14 @@ def describe_error(exc: BaseException) -> tuple[str, bool]:
     mews_error = find_mews_error(exc)
     if mews_error is not None:
         return _one_line(str(mews_error)), isinstance(mews_error, ConfigError)
+    source_fields = list(inspect.signature(mews_source).parameters)
     for candidate in exception_chain(exc):
-        if isinstance(candidate, ConfigFieldMissingException):
-            keys = ", ".join(candidate.fields)
-            return f"missing configuration: {keys} (section sources.mews or env vars)", True
+        config = explain_config(candidate, source_fields)
+        if config is not None:
+            return _one_line(config), True
+        duckdb = explain_duckdb(candidate)
+        if duckdb is not None:
+            return _one_line(duckdb), False
     innermost = list(exception_chain(exc))[-1]
     return _one_line(f"{type(innermost).__name__}: {innermost}"), False
 

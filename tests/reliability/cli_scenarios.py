@@ -19,6 +19,9 @@ from tests.support import run_cli
 
 MESSAGE_400 = "Invalid ServiceIds: at most 1000 items allowed."
 MESSAGE_403 = "EnterpriseIds outside the scope of the AccessToken."
+SOURCE_TABLE = "[sources.mews]\n"
+PG_PASSWORD = "pg-secret-in-config"  # must not be quoted back
+COMMITTED_CONFIG = Path(__file__).resolve().parents[2] / ".dlt" / "config.toml"
 ISOLATION_PREFIXES = ("SOURCES__", "DESTINATION__", "MEWS__", "RUNTIME__", "DLT_")
 MIXED_FAULTS = FaultConfig(
     seed=21, p_408=0.02, p_500=0.02, p_503=0.02, p_429=0.02, p_429_no_retry_after=0.02,
@@ -39,6 +42,7 @@ class CliScenario:
     faults: FaultConfig | None = None
     exit_code: int = 1
     fails: bool = True
+    config: str = ""  # appended to a copy of .dlt/config.toml; the run starts beside it
 
 
 def _token_echo(token: str) -> Rewrite:
@@ -68,7 +72,7 @@ SCENARIOS = (
     CliScenario("destination-dir-missing", ("missing/mews.duckdb",),
                 "DuckDB path in a directory that does not exist",
                 env={"DESTINATION__DUCKDB__CREDENTIALS": "{dir}/missing/mews.duckdb"}),
-    CliScenario("destination-is-a-directory", ("Is a directory",), "DuckDB path is a directory",
+    CliScenario("destination-is-a-directory", ("is a directory",), "DuckDB path is a directory",
                 env={"DESTINATION__DUCKDB__CREDENTIALS": "{dir}"}),
     CliScenario("api-400", ("400", MESSAGE_400, "RequestId rid-400-reliability"),
                 "400 with a Mews error body on reservations",
@@ -82,6 +86,25 @@ SCENARIOS = (
                 rewrite=lambda _: drop_field("Id")),
     CliScenario("record-without-updated-utc", ("no UpdatedUtc",),
                 "a reservation without UpdatedUtc", rewrite=lambda _: drop_field("UpdatedUtc")),
+    CliScenario("secret-in-config-toml", ("destination.postgres.credentials", "secrets.toml"),
+                "PostgreSQL credentials in .dlt/config.toml", args=("--destination", "postgres"),
+                config=f'[destination.postgres]\ncredentials = "postgresql://u:{PG_PASSWORD}@x/db"\n',
+                exit_code=2),
+    CliScenario("token-in-config-toml", ("client_token", "secrets.toml"),
+                "client_token in .dlt/config.toml, not in secrets", config='[sources.mews]\n'
+                'client_token = "in-the-wrong-file"\n', env={"SOURCES__MEWS__CLIENT_TOKEN": None},
+                exit_code=2),
+    CliScenario("missing-destination-credentials",
+                ("destination.postgres.credentials", "DESTINATION__POSTGRES__CREDENTIALS"),
+                "--destination postgres with no credentials", args=("--destination", "postgres"),
+                exit_code=2),
+    CliScenario("value-of-wrong-type", ("sources.mews.concurrency", "int"),
+                "SOURCES__MEWS__CONCURRENCY=many", env={"SOURCES__MEWS__CONCURRENCY": "many"},
+                exit_code=2),
+    CliScenario("connections-not-json", ("sources.mews.connections", "list"),
+                "SOURCES__MEWS__CONNECTIONS cut short after a token",
+                env={"SOURCES__MEWS__CONNECTIONS": '[{"name": "a", "access_token": "{token}"'},
+                exit_code=2),
 )  # fmt: skip
 FAULT_SCENARIOS = (
     CliScenario("faults-recovered", (), "15 % mixed faults, 6 attempts", faults=MIXED_FAULTS,
@@ -110,27 +133,43 @@ def run_scenario(world: Any, scenario: CliScenario, root: Path) -> CliOutcome:
     shutil.copy(world.baseline_db, db)
     before = fingerprint(db)
     sim = world.sim
-    env = _base_env(sim.url, sim.client_token, sim.portfolio_token, db, world.start, root)
+    env = scenario_env(sim.url, sim.client_token, sim.portfolio_token, db, world.start, root)
     for key, value in scenario.env.items():
         if value is None:
             env.pop(key, None)
         else:
-            env[key] = value.replace("{dir}", str(root))
+            env[key] = value.replace("{dir}", str(root)).replace("{token}", sim.portfolio_token)
+    cwd = _config_dir(root, scenario.config)
     args = ["--log-level", "DEBUG", *scenario.args]
     sim.set_faults(scenario.faults)
     try:
         if scenario.rewrite is None:
-            done = run_cli(args, env, timeout=120)
+            done = run_cli(args, env, timeout=120, cwd=cwd)
         else:
             with running_front(sim.state, scenario.rewrite(sim.portfolio_token)) as front:
-                done = run_cli(args, {**env, "SOURCES__MEWS__PLATFORM_URL": front.url}, 120)
+                front_env = {**env, "SOURCES__MEWS__PLATFORM_URL": front.url}
+                done = run_cli(args, front_env, timeout=120, cwd=cwd)
     finally:
         sim.set_faults(None)
-    secrets = (sim.client_token, sim.portfolio_token)
+    secrets = (sim.client_token, sim.portfolio_token, PG_PASSWORD)
     return CliOutcome(done, db, root / "dlt", before, fingerprint(db), secrets)
 
 
-def _base_env(
+def _config_dir(root: Path, extra: str) -> Path | None:
+    """A folder whose .dlt/config.toml is the committed one with `extra`; None: the repo's."""
+    if not extra:
+        return None
+    (root / ".dlt").mkdir()
+    text = COMMITTED_CONFIG.read_text()
+    if extra.startswith(SOURCE_TABLE):  # keys of the source's table go into the one there is
+        text = text.replace(SOURCE_TABLE, extra, 1)
+    else:
+        text += "\n" + extra
+    (root / ".dlt" / "config.toml").write_text(text)
+    return root
+
+
+def scenario_env(
     url: str, client_token: str, access_token: str, db: Path, start: str, root: Path
 ) -> dict[str, str]:
     """A clean environment: nothing inherited that could point the run elsewhere."""
