@@ -38,12 +38,11 @@ class WindowTask:
     page_size: int = settings.PAGE_SIZE
     root: int = 0  # the planned window this task reads part of
     not_before: datetime | None = None  # send no request before this moment has passed
+    history: bool = False  # reads back towards an earlier start_date (planned newest first)
 
     def part(self, start: datetime, end: datetime) -> "WindowTask":
         """A sub-window of this task, read from its first page."""
-        return WindowTask(
-            self.filters, start, end, None, self.page_size, self.root, self.not_before
-        )
+        return replace(self, start=start, end=end, cursor=None)
 
     def request(self) -> dict[str, Any]:
         interval = {"StartUtc": iso_utc(self.start), "EndUtc": iso_utc(self.end)}

@@ -101,21 +101,35 @@ class OrderFeed:
         cap = min(held_since(self.held), self.run_end)
         return {service_id: min(mark, cap) for service_id, mark in marks.items()}
 
+    def read_from(self) -> dict[str, datetime]:
+        """How far back each service is read towards an earlier `start_date` (history lanes)."""
+        return self._reached(history=True)
+
     def _read_until(self) -> dict[str, datetime]:
         """The end of each service's windows handed out without a gap."""
+        if self.fetcher is not None and self.fetcher.complete:
+            return dict.fromkeys(self.service_ids, self.run_end)
+        return self._reached(history=False)
+
+    def _reached(self, history: bool) -> dict[str, datetime]:
+        """Per service, the far edge of its lane's windows handed out without a gap.
+
+        A lane's windows are planned in reading order: oldest first up to the run's end, or
+        newest first back to an earlier start_date (`history`), whose edge is then a start.
+        """
         if self.fetcher is None:
             return {}
-        if self.fetcher.complete:
-            return dict.fromkeys(self.service_ids, self.run_end)
         reached: dict[tuple[str, ...], datetime] = {}
         gaps: set[tuple[str, ...]] = set()
         for task, done in zip(self.fetcher.tasks, self.fetcher.done, strict=True):
-            lane = tuple(task.filters["ServiceIds"])  # windows of a lane are planned in order
+            if task.history != history:
+                continue
+            lane = tuple(task.filters["ServiceIds"])
             if lane in gaps or not done:
                 gaps.add(lane)
                 continue
-            reached[lane] = task.end
-        return {sid: end for lane, end in reached.items() for sid in lane}
+            reached[lane] = task.start if history else task.end
+        return {sid: edge for lane, edge in reached.items() for sid in lane}
 
     def end_part(self) -> None:
         """Before a part loads: drop what the fetch no longer needs, return spare Arrow memory.
@@ -297,9 +311,14 @@ def _service_orders(context: SourceContext, spec: OrderSpec) -> Iterator[Any]:
             yield from _marked(batcher.add(parent, child), append)
         feed.end_part()
     yield from _marked(batcher.flush(), append)
-    scanned = _scanned_until(context.connection)
+    scanned = _marks("scanned_until", context.connection)
     for service_id, mark in feed.marks().items():
         scanned[service_id] = mark.isoformat()
+    read_from = _marks("read_from", context.connection)
+    for service_id, mark in feed.read_from().items():
+        read_from[service_id] = mark.isoformat()
+    for service_id in scanned:  # read from start_date on (or from before this mark existed)
+        read_from.setdefault(service_id, context.start.isoformat())
 
 
 def _start_feed(context: SourceContext, spec: OrderSpec) -> OrderFeed:
@@ -310,7 +329,9 @@ def _start_feed(context: SourceContext, spec: OrderSpec) -> OrderFeed:
         logger.warning("%s: no %s services visible; nothing to read", spec.name, spec.service_kind)
         feed = OrderFeed(None, [], run_end)
     else:
-        tasks = _plan(context, spec, service_ids, _scanned_until(context.connection), run_end)
+        connection = context.connection
+        marks = _marks("scanned_until", connection), _marks("read_from", connection)
+        tasks = _plan(context, spec, service_ids, *marks, run_end=run_end)
         seen = SeenIds() if spec.name in context.append_only else None
         feed = OrderFeed(None, service_ids, run_end, seen)
         feed.fetcher = _fetcher(context, spec, tasks, feed)
@@ -357,19 +378,33 @@ def _plan(
     spec: OrderSpec,
     service_ids: list[str],
     scanned: dict[str, str],
+    read_from: dict[str, str] | None = None,
+    *,
     run_end: datetime,
 ) -> list[WindowTask]:
-    """Group services by where they were read until; cut each group's range into windows."""
+    """Group services by where they were read until; cut each group's range into windows.
+
+    A service read from a later start than `start_date` now asks for (the user wants more
+    history) also gets the missing older range, newest window first.
+    """
     groups: dict[datetime, list[str]] = {}
+    history: dict[datetime, list[str]] = {}
     for service_id in service_ids:
         previous = scanned.get(service_id)
         start = datetime.fromisoformat(previous) - context.overlap if previous else context.start
         groups.setdefault(min(start, run_end), []).append(service_id)
+        earliest = (read_from or {}).get(service_id) if previous else None
+        if earliest and context.start < datetime.fromisoformat(earliest):
+            history.setdefault(datetime.fromisoformat(earliest), []).append(service_id)
     tasks: list[WindowTask] = []
+    for end, ids in sorted(history.items()):
+        for chunk in _chunks(ids):
+            filters = _scope_filters(context.connection, chunk)
+            for low, high in reversed(list(split_windows(context.start, end))):
+                tasks.append(WindowTask(filters, low, high, None, context.page_size, history=True))
     last_windows: list[WindowTask] = []
     for start, ids in sorted(groups.items()):
-        for chunk_start in range(0, len(ids), settings.MAX_IDS_PER_REQUEST):
-            chunk = ids[chunk_start : chunk_start + settings.MAX_IDS_PER_REQUEST]
+        for chunk in _chunks(ids):
             filters = _scope_filters(context.connection, chunk)
             windows = list(split_windows(start, run_end))
             for low, high in windows[:-1]:
@@ -391,6 +426,12 @@ def _plan(
     return tasks
 
 
+def _chunks(ids: list[str]) -> Iterator[list[str]]:
+    """At most MAX_IDS_PER_REQUEST ids a request, as the API allows."""
+    for first in range(0, len(ids), settings.MAX_IDS_PER_REQUEST):
+        yield ids[first : first + settings.MAX_IDS_PER_REQUEST]
+
+
 def _scope_filters(connection: Connection, service_ids: list[str]) -> dict[str, Any]:
     filters: dict[str, Any] = {"ServiceIds": service_ids}
     if connection.enterprise_ids:
@@ -398,10 +439,13 @@ def _scope_filters(connection: Connection, service_ids: list[str]) -> dict[str, 
     return filters
 
 
-def _scanned_until(connection: Connection) -> dict[str, str]:
-    """This connection's per-service "read until" marks in the resource's dlt state."""
+def _marks(kind: str, connection: Connection) -> dict[str, str]:
+    """This connection's per-service marks of `kind` in the resource's dlt state.
+
+    `scanned_until`: every record updated before it is read; `read_from`: and since this.
+    """
     state = dlt.current.resource_state()
-    marks: dict[str, dict[str, str]] = state.setdefault("scanned_until", {})
+    marks: dict[str, dict[str, str]] = state.setdefault(kind, {})
     return marks.setdefault(connection.name, {})
 
 

@@ -1,6 +1,7 @@
 """Load parts: how far a part's state may advance, and when a part has had enough."""
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -46,6 +47,19 @@ def test_a_lane_without_a_done_first_window_keeps_its_old_mark() -> None:
 def test_a_complete_fetch_marks_every_service_up_to_the_run_end() -> None:
     tasks = lane_tasks(["a"], [0, 90])
     assert feed(tasks, [True], complete=True).marks() == dict.fromkeys("abc", RUN_END)
+
+
+def test_an_older_range_moves_read_from_back_over_its_done_windows_only() -> None:
+    older = [replace(t, history=True) for t in reversed(lane_tasks(["a"], [-180, -90, 0]))]
+    newer = lane_tasks(["a"], [0, 90])
+    # Newest first: the window next to the old start is done, the oldest one is not yet.
+    partly = feed([*older, *newer], [True, False, True])
+    assert partly.read_from() == {"a": T0 - timedelta(days=90)}
+    assert partly.marks() == {"a": T0 + timedelta(days=90)}, "history does not cap the mark"
+    assert feed([*older, *newer], [False, True, True]).read_from() == {}
+    assert feed([*older, *newer], [True] * 3, complete=True).read_from() == {
+        "a": T0 - timedelta(days=180)
+    }
 
 
 def test_no_services_means_no_marks() -> None:

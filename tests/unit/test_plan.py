@@ -39,7 +39,7 @@ def by_lane(tasks: list[WindowTask]) -> dict[tuple[str, ...], list[WindowTask]]:
 def test_each_scope_is_covered_to_the_run_end_and_its_last_window_is_read_last(
     scanned: dict[str, str], last_span: timedelta | None
 ) -> None:
-    tasks = _plan(make_context(), RESERVATIONS, ["a", "b"], scanned, RUN_END)
+    tasks = _plan(make_context(), RESERVATIONS, ["a", "b"], scanned, run_end=RUN_END)
 
     lanes = by_lane(tasks)
     for lane_tasks in lanes.values():
@@ -75,3 +75,19 @@ def test_sub_windows_keep_their_task_s_not_before() -> None:
     task = WindowTask({"ServiceIds": ["a"]}, T0, RUN_END, "cursor", 500, 3, RUN_END)
     part = task.part(T0, T0 + timedelta(days=1))
     assert (part.cursor, part.page_size, part.root, part.not_before) == (None, 500, 3, RUN_END)
+
+
+def test_an_earlier_start_date_adds_the_older_range_newest_first() -> None:
+    first_start = T0 + timedelta(days=200)
+    scanned = {"a": (RUN_END - timedelta(hours=1)).isoformat()}
+    read_from = {"a": first_start.isoformat()}
+
+    tasks = _plan(make_context(), RESERVATIONS, ["a"], scanned, read_from, run_end=RUN_END)
+
+    older = [t for t in tasks if t.history]
+    assert older[0].end == first_start and older[-1].start == T0
+    assert all(a.start == b.end for a, b in zip(older, older[1:], strict=False)), "a gap"
+    assert [t for t in tasks if not t.history] == [t for t in tasks if t.start >= first_start]
+    again = _plan(make_context(), RESERVATIONS, ["a"], scanned, {"a": T0.isoformat()},
+                  run_end=RUN_END)  # fmt: skip
+    assert not [t for t in again if t.history], "read back to start_date already"
