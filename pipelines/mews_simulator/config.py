@@ -22,8 +22,17 @@ class FaultConfig:
     p_drop: float = 0.0
     p_truncate: float = 0.0
     p_slow: float = 0.0
+    # Broken answers, as a proxy or a failing server sends them: all with status 200.
+    p_endless: float = 0.0  # a body that never ends (chunked filler)
+    p_trickle: float = 0.0  # the real body, one byte at a time
+    p_huge: float = 0.0  # the real body padded with whitespace to `huge_bytes`
+    p_html: float = 0.0  # an HTML page
+    p_empty: float = 0.0  # no body at all
     slow_s: float = 2.0
     retry_after_s: int = 1
+    trickle_byte_s: float = 0.002  # pause before each byte of a trickling body
+    huge_bytes: int = 80 * 1024 * 1024  # a bit over the client's 64 MiB cap
+    broken_max_s: float = 30.0  # an endless or trickling body stops after this long anyway
 
 
 @dataclass(frozen=True)

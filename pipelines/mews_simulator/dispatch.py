@@ -11,16 +11,19 @@ import orjson
 
 from mews_simulator.admin import ADMIN_PREFIX, handle_admin
 from mews_simulator.api import API_PATHS, ApiResponse, error_response, handle
-from mews_simulator.faults import decide_fault, fault_response
+from mews_simulator.faults import Fault, decide_fault, fault_response
 from mews_simulator.state import SimulatorState
+
+# Faults that serve the real answer and spoil only its delivery (see delivery.py).
+DELIVERY_FAULTS = frozenset({"slow", "truncate", "endless", "trickle", "huge"})
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """The response to send (None: drop the connection) and whether to cut its body short."""
+    """The response to send (None: drop the connection) and the fault spoiling its delivery."""
 
     response: ApiResponse | None
-    truncate: bool = False
+    fault: Fault | None = None
 
 
 def process(state: SimulatorState, method: str, path: str, body: bytes) -> Outcome:
@@ -33,15 +36,14 @@ def process(state: SimulatorState, method: str, path: str, body: bytes) -> Outco
         state.record(path, 404, None)
         return Outcome(response)
     fault = decide_fault(state) if path in API_PATHS else None
-    if fault is None or fault.kind in ("slow", "truncate"):
+    if fault is None or fault.kind in DELIVERY_FAULTS:
         if fault is not None:
             time.sleep(fault.slow_s)
         response = handle(state, path, body, datetime.now(UTC))
         time.sleep(response.delay_s)
-        return Outcome(response, truncate=fault is not None and fault.kind == "truncate")
+        return Outcome(response, fault)
     time.sleep(state.config.latency_s)
-    status = 0 if fault.kind == "drop" else fault.status
-    state.record(path, status, _quiet_parse(body))
+    state.record(path, fault.status, _quiet_parse(body))
     return Outcome(None if fault.kind == "drop" else fault_response(fault))
 
 

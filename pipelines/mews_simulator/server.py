@@ -6,7 +6,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from mews_simulator.dispatch import process
+from mews_simulator.delivery import body_chunks, closes_connection, content_length
+from mews_simulator.dispatch import Outcome, process
 from mews_simulator.state import SimulatorState
 
 
@@ -61,13 +62,27 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if outcome.truncate:
-            self.wfile.write(response.body[: len(response.body) // 2])
-            self.close_connection = True
+        self._send_body(outcome)
+
+    def _send_body(self, outcome: Outcome) -> None:
+        """Declare the length (or go chunked) and write the body as the fault shapes it."""
+        length = content_length(outcome)
+        if length is None:
+            self.send_header("Transfer-Encoding", "chunked")
         else:
-            self.wfile.write(response.body)
+            self.send_header("Content-Length", str(length))
+        self.end_headers()
+        self.close_connection = closes_connection(outcome)
+        try:
+            for chunk in body_chunks(outcome):
+                self.wfile.write(chunk if length is not None else _framed(chunk))
+        except OSError:  # the client hung up, as one with a size cap or a deadline does
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: request bodies carry tokens, and tests read stats instead of logs."""
+
+
+def _framed(chunk: bytes) -> bytes:
+    """One chunk of a chunked body; the endless body never sends the closing empty chunk."""
+    return b"%x\r\n%s\r\n" % (len(chunk), chunk)

@@ -55,6 +55,7 @@ class SimulatorState:
     requests: int = 0
     by_path: Counter[str] = field(default_factory=Counter)
     by_status: Counter[int] = field(default_factory=Counter)
+    by_fault: Counter[str] = field(default_factory=Counter)
     log: deque[RequestRecord] = field(default_factory=lambda: deque(maxlen=LOG_KEPT))
     scheduled: list[ScheduledMutation] = field(default_factory=list)
 
@@ -86,6 +87,11 @@ class SimulatorState:
             self.by_status[status] += 1
             self.log.append(RequestRecord(path, status, clean))
 
+    def count_fault(self, kind: str) -> None:
+        """Count one injected fault: a broken 200 is logged as a 200, so the log cannot tell."""
+        with self.lock:
+            self.by_fault[kind] += 1
+
     def schedule(self, after_requests: int, fraction: float, create: int, seed: int) -> None:
         """Mutate the data right after the `after_requests`-th following getAll is served."""
         with self.lock:
@@ -97,6 +103,7 @@ class SimulatorState:
                 "requests": self.requests,
                 "by_path": dict(self.by_path),
                 "by_status": dict(self.by_status),
+                "by_fault": dict(self.by_fault),
             }
 
     def reset_stats(self) -> None:
@@ -104,6 +111,7 @@ class SimulatorState:
             self.requests = 0
             self.by_path.clear()
             self.by_status.clear()
+            self.by_fault.clear()
             self.log.clear()
 
 

@@ -14,6 +14,7 @@ from dlt.common.typing import SecretSentinel, TSecretStrValue
 from dlt.extract import DltResource
 
 from mews_source import settings
+from mews_source.answers import AnswerLimits
 from mews_source.catalog import ServiceCatalog
 from mews_source.client import Credentials, MewsClient, RequestStats, RetryPolicy
 from mews_source.config import (
@@ -64,6 +65,8 @@ def mews_source(
     rate_limit_window_s: float = settings.RATE_LIMIT_WINDOW_S,
     max_attempts: int = settings.MAX_ATTEMPTS,
     backoff_base_s: float = settings.BACKOFF_BASE_S,
+    max_body_bytes: int = settings.MAX_BODY_BYTES,
+    request_deadline_s: float = settings.REQUEST_DEADLINE_S,
     load_every_s: float | None = None,
     transport: httpx.BaseTransport | None = None,
     contexts: list[SourceContext] | None = None,
@@ -73,6 +76,8 @@ def mews_source(
 
     `contexts`, when given, receives the per-connection context so a caller can read
     request counts and page counts after the run; `transport` is the test seam.
+    `max_body_bytes` and `request_deadline_s` bound one answer: a bigger or slower one is
+    retried like a 503, since a proxy or a broken server sent it.
     `load_every_s` ends each order resource's part of the run after that many seconds
     once requests wait for the rate limit, and fetching goes on while the part loads:
     the caller then runs the pipeline again with `context` (this run's context) until
@@ -101,6 +106,7 @@ def mews_source(
             rate_limit_window_s + settings.RATE_LIMIT_MARGIN_S,
         ),
         RetryPolicy(max_attempts=max_attempts, base_s=backoff_base_s),
+        AnswerLimits(max_body_bytes, request_deadline_s),
         transport,
         concurrency,
     )
@@ -156,6 +162,7 @@ def _client(
     credentials: Credentials,
     limiter: SlidingWindowLimiter,
     retry: RetryPolicy,
+    limits: AnswerLimits,
     transport: httpx.BaseTransport | None,
     concurrency: int,
 ) -> MewsClient:
@@ -163,6 +170,7 @@ def _client(
         credentials,
         limiter=limiter,
         retry=retry,
+        limits=limits,
         transport=transport,
         max_connections=max(4, concurrency * 2),
         stats=RequestStats(),

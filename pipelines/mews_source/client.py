@@ -20,6 +20,7 @@ import httpx
 import orjson
 
 from mews_source import settings
+from mews_source.answers import AnswerLimits, BrokenAnswer, not_json_reason, read_body
 from mews_source.errors import (
     ConfigError,
     MalformedPageError,
@@ -114,7 +115,9 @@ class MewsClient:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
+        limits: AnswerLimits | None = None,
         max_connections: int = settings.DEFAULT_CONCURRENCY * 2,
         stats: RequestStats | None = None,
         in_flight: InFlightTarget | None = None,
@@ -129,13 +132,16 @@ class MewsClient:
         self._limiter = limiter
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._clock = clock
         self._rng = rng
+        self._limits = limits or AnswerLimits()
         self.stats = stats or RequestStats()
         # Fed with each page's timings; the fetchers ask it how many requests to keep open.
         self.in_flight = in_flight or InFlightTarget(settings.DEFAULT_CONCURRENCY)
         self._http = httpx.Client(
             base_url=credentials.platform_url.rstrip("/"),
-            timeout=settings.HTTP_TIMEOUT_S,
+            # Per read, so no longer than the deadline: a stalled body then ends in time too.
+            timeout=min(settings.HTTP_TIMEOUT_S, self._limits.deadline_s),
             transport=transport,
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
@@ -189,11 +195,14 @@ class MewsClient:
     def _send_once(
         self, path: str, body: bytes, decode: Decode | None, *, retry: bool
     ) -> dict[str, Any] | _Retry:
-        sent = time.monotonic()
+        sent = self._clock()
         try:
             with self._http.stream("POST", path, content=body) as response:
-                answered = time.monotonic()
-                response.read()
+                answered = self._clock()
+                content = read_body(response, self._limits, sent, self._clock)
+        except BrokenAnswer as exc:
+            self.stats.record(exc.outcome, retry=retry)
+            return _Retry(exc.reason)
         except httpx.TimeoutException as exc:
             self.stats.record("timeout", retry=retry)
             return _Retry(f"{type(exc).__name__} (no answer in time)")
@@ -202,27 +211,29 @@ class MewsClient:
             return _Retry(f"{type(exc).__name__} talking to {self._http.base_url.host}")
         self.stats.record(response.status_code, retry=retry)
         if response.status_code == 200:
-            decoded = decode(response.content) if decode else None
-            result = decoded if decoded is not None else self._decode(path, response)
+            decoded = decode(content) if decode else None
+            result = decoded if decoded is not None else self._decode(path, response, content)
             if isinstance(result, dict):
-                self.in_flight.record(answered - sent, time.monotonic() - answered)
+                self.in_flight.record(answered - sent, self._clock() - answered)
             return result
         if response.status_code in RETRYABLE_STATUSES:
             wait = _retry_after(response) if response.status_code == 429 else None
             return _Retry(f"HTTP {response.status_code}", wait)
-        raise self._rejection(path, response)
+        raise self._rejection(path, response, content)
 
-    def _decode(self, path: str, response: httpx.Response) -> dict[str, Any] | _Retry:
+    def _decode(
+        self, path: str, response: httpx.Response, content: bytes
+    ) -> dict[str, Any] | _Retry:
         try:
-            data = orjson.loads(response.content)
+            data = orjson.loads(content)
         except orjson.JSONDecodeError:
-            return _Retry("a truncated or invalid JSON body")
+            return _Retry(not_json_reason(response, content))
         if not isinstance(data, dict):
             raise MalformedPageError(f"{path} answered 200 with JSON that is not an object")
         return data
 
-    def _rejection(self, path: str, response: httpx.Response) -> MewsApiError:
-        message, request_id = _error_details(response, self._redact)
+    def _rejection(self, path: str, response: httpx.Response, content: bytes) -> MewsApiError:
+        message, request_id = _error_details(response, content, self._redact)
         status = response.status_code
         error_type = {401: MewsAuthError, 408: RequestTooHeavyError}.get(status, MewsApiError)
         return error_type(status, path, message, request_id)
@@ -235,12 +246,12 @@ class MewsClient:
 
 
 def _error_details(
-    response: httpx.Response, redact: Callable[[str], str]
+    response: httpx.Response, content: bytes, redact: Callable[[str], str]
 ) -> tuple[str, str | None]:
     """Message and RequestId from a Mews error body, falling back to the header."""
     request_id = response.headers.get("Request-Id")
     try:
-        data = orjson.loads(response.content)
+        data = orjson.loads(content)
     except orjson.JSONDecodeError:
         data = None
     if isinstance(data, dict):

@@ -36,4 +36,6 @@ LOAD_EVERY_S = 20.0
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 30.0
-HTTP_TIMEOUT_S = 120.0
+HTTP_TIMEOUT_S = 120.0  # per connect, write or read; a trickle never trips it, hence:
+REQUEST_DEADLINE_S = 180.0  # one request in all: connect, headers and the whole body
+MAX_BODY_BYTES = 64 * 1024 * 1024  # a 1000-record page is ~2 MB; more is a broken answer

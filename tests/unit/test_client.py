@@ -2,7 +2,7 @@
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from mews_source import settings
+from mews_source.answers import AnswerLimits
 from mews_source.client import Credentials, MewsClient, RetryPolicy
 from mews_source.errors import (
     ConfigError,
@@ -63,6 +64,7 @@ def make_client(
     max_attempts: int = 4,
     rng: float = 0.0,
     url: str = "https://api.mews-demo.com",
+    limits: AnswerLimits | None = None,
 ) -> MewsClient:
     return MewsClient(
         credentials(url),
@@ -70,7 +72,9 @@ def make_client(
         retry=RetryPolicy(max_attempts=max_attempts, base_s=0.5, cap_s=30.0),
         transport=httpx.MockTransport(script),
         sleep=clock.sleep,
+        clock=clock,
         rng=lambda: rng,
+        limits=limits,
     )
 
 
@@ -200,7 +204,17 @@ TRANSIENT_FAILURES = [
     pytest.param(
         httpx.Response(200, content=b'{"Reservations": [{"Id": "r1"'), "JSON", id="truncated-json"
     ),
-    pytest.param(httpx.Response(200, content=b""), "JSON", id="empty-200"),
+    pytest.param(httpx.Response(200, content=b""), "a 200 with an empty body", id="empty-200"),
+    pytest.param(
+        httpx.Response(200, html="<html><body>Gateway login</body></html>"),
+        "a 200 with an HTML body",
+        id="html-200",
+    ),
+    pytest.param(
+        httpx.Response(200, content=b"<!DOCTYPE html>", headers={"Content-Type": "text/plain"}),
+        "a 200 with an HTML body",
+        id="html-200-mislabelled",
+    ),
 ]
 
 
@@ -352,6 +366,7 @@ SECRET_ECHOES = [
     pytest.param(httpx.ReadTimeout(f"timed out {CLIENT_TOKEN}"), id="read-timeout"),
     pytest.param(httpx.Response(200, content=ACCESS_TOKEN.encode()), id="bad-json"),
     pytest.param(httpx.Response(200, json=[ACCESS_TOKEN]), id="json-not-object"),
+    pytest.param(httpx.Response(200, html=f"<p>{ACCESS_TOKEN}</p>"), id="html-200"),
 ]
 
 
@@ -446,3 +461,126 @@ def test_each_page_reports_its_wait_for_the_server_and_its_own_work(clock: FakeC
     [(wait_s, work_s)] = timings.seen  # the page, not the 500 or the 400
     assert 0.05 <= wait_s < 1.0 and 0.02 <= work_s < 1.0
     assert timings() == min(10, round(2 * (wait_s + work_s) / work_s))  # ~7 with 2 cores
+
+
+CAP = 1024 * 1024
+CHUNK = 64 * 1024
+
+
+class Feed:
+    """A 200 whose body the client pulls chunk by chunk; the clock moves `tick_s` per chunk.
+
+    `pulled` counts the bytes handed to the client in the latest request. The feed is long
+    (64 MiB) but finite, so a client that ignored the cap would finish, not hang.
+    """
+
+    def __init__(
+        self,
+        clock: FakeClock,
+        chunk: bytes = b" " * CHUNK,
+        tick_s: float = 0.0,
+        total: int = 64 * CAP,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.clock, self.chunk, self.tick_s, self.total = clock, chunk, tick_s, total
+        self.headers = headers or {}
+        self.pulled: list[int] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.pulled.append(0)
+        return httpx.Response(200, headers=self.headers, content=self._chunks())
+
+    def _chunks(self) -> Iterator[bytes]:
+        for _ in range(self.total // len(self.chunk)):
+            self.clock.now += self.tick_s
+            self.pulled[-1] += len(self.chunk)
+            yield self.chunk
+
+
+def test_stops_reading_an_endless_body_soon_after_the_size_cap(clock: FakeClock) -> None:
+    feed = Feed(clock)
+    limits = AnswerLimits(max_body_bytes=CAP, deadline_s=60.0)
+    with make_client(Script(feed), clock, max_attempts=2, limits=limits) as client:
+        with pytest.raises(TransientError) as info:
+            client.post(PATH, {})
+    assert str(info.value) == f"{PATH} still failing after 2 attempts: response body over 1 MiB"
+    assert feed.pulled == [CAP + CHUNK] * 2  # the chunk that crossed the cap, not one more
+    assert client.stats.by_status == {"oversize": 2}
+    assert_no_secret(info.value)
+
+
+def test_refuses_a_body_whose_content_length_exceeds_the_cap_before_reading_it(
+    clock: FakeClock,
+) -> None:
+    feed = Feed(clock, headers={"Content-Length": str(10**12)})
+    limits = AnswerLimits(max_body_bytes=CAP, deadline_s=60.0)
+    with make_client(Script(feed), clock, max_attempts=2, limits=limits) as client:
+        with pytest.raises(TransientError, match="response body over 1 MiB"):
+            client.post(PATH, {})
+    assert feed.pulled == [0, 0]
+
+
+def test_accepts_a_body_exactly_at_the_cap(clock: FakeClock) -> None:
+    page = json.dumps(OK_BODY).encode()
+    body = page + b" " * (CAP - len(page))  # valid JSON: trailing whitespace
+    feed = Feed(clock, chunk=body, total=len(body))
+    with make_client(Script(feed), clock, limits=AnswerLimits(CAP, 60.0)) as client:
+        assert client.post(PATH, {}) == OK_BODY
+
+
+def test_deadline_cuts_a_body_that_trickles_in_a_byte_at_a_time(clock: FakeClock) -> None:
+    feed = Feed(clock, chunk=b"{", tick_s=0.5, total=10_000)  # a read per 0.5 s: no timeout
+    limits = AnswerLimits(max_body_bytes=CAP, deadline_s=10.0)
+    with make_client(Script(feed), clock, max_attempts=3, limits=limits) as client:
+        with pytest.raises(TransientError) as info:
+            client.post(PATH, {})
+    assert str(info.value) == (
+        f"{PATH} still failing after 3 attempts: no complete answer within 10 s"
+    )
+    assert feed.pulled == [21] * 3  # 20 bytes in 10 s, then the one past the deadline
+    assert clock.sleeps == [0.25, 0.5]  # the backoff; the trickle itself was fake time
+    assert client.stats.by_status == {"deadline": 3}
+
+
+def test_deadline_counts_the_wait_for_the_headers(clock: FakeClock) -> None:
+    def late(request: httpx.Request) -> httpx.Response:
+        clock.now += 11.0
+        return ok()
+
+    limits = AnswerLimits(max_body_bytes=CAP, deadline_s=10.0)
+    with make_client(Script(late, ok()), clock, limits=limits) as client:
+        assert client.post(PATH, {}) == OK_BODY
+    assert client.stats.by_status == {"deadline": 1, 200: 1}
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        pytest.param(
+            httpx.Response(200, html="<html><h1>502 Bad Gateway</h1></html>"),
+            "a 200 with an HTML body, not JSON",
+            id="html",
+        ),
+        pytest.param(httpx.Response(200), "a 200 with an empty body, not JSON", id="empty"),
+        pytest.param(
+            httpx.Response(200, text="OK"), "a truncated or invalid JSON body", id="plain-text"
+        ),
+    ],
+)
+def test_a_200_that_is_not_json_is_retried_then_fails_in_one_line(
+    clock: FakeClock, answer: httpx.Response, reason: str
+) -> None:
+    script = Script(answer)
+    with make_client(script, clock, max_attempts=3) as client:
+        with pytest.raises(TransientError) as info:
+            client.post(PATH, {})
+    assert str(info.value) == f"{PATH} still failing after 3 attempts: {reason}"
+    assert len(script.requests) == 3
+    assert_no_secret(info.value)
+
+
+def test_per_read_timeout_is_never_longer_than_the_deadline(clock: FakeClock) -> None:
+    script = Script(ok())
+    with make_client(script, clock, limits=AnswerLimits(CAP, 5.0)) as client:
+        client.post(PATH, {})
+    assert script.requests[0].extensions["timeout"]["read"] == 5.0
