@@ -18,6 +18,8 @@ from dlt.destinations.sql_client import SqlClientBase
 
 from mews_source import RESOURCE_NAMES, SourceContext, configured_load_every_s, mews_source
 from mews_source.errors import ConfigError, MewsError
+from mews_source.lock import run_lock
+from mews_source.pending import finish_pending, remember_loads
 from mews_source.resources import ORDER_TABLES
 
 logger = logging.getLogger(__name__)
@@ -82,33 +84,31 @@ def check_resources(names: Sequence[str] | None) -> list[str]:
     return list(names)
 
 
-def finish_pending(pipeline: dlt.Pipeline) -> None:
-    """Load what an interrupted run left behind before extracting anything new."""
-    if pipeline.has_pending_data:
-        logger.info("finishing the load package a previous run left pending")
-        pipeline.normalize()
-        pipeline.load()
-
-
 def run(
     pipeline: dlt.Pipeline,
     connection_names: Sequence[str],
     resources: Sequence[str] | None = None,
     refresh: bool = False,
+    wait_s: float = 0.0,
     **source_args: Any,
 ) -> RunResult:
-    """Load every connection in turn; collect failures instead of stopping at the first."""
+    """Load every connection in turn; collect failures instead of stopping at the first.
+
+    The run holds the destination's run lock throughout (see `lock.py`): another run of the
+    pipeline fails at once, or waits up to `wait_s` seconds for it.
+    """
     chosen = check_resources(resources)
     if "load_every_s" not in source_args:
         source_args = {**source_args, "load_every_s": configured_load_every_s()}
-    started = time.monotonic()
-    finish_pending(pipeline)
-    results = []
-    for position, name in enumerate(connection_names):
-        result = run_connection(pipeline, name, chosen, refresh and position == 0, source_args)
-        results.append(result)
-        if result.error and len(connection_names) == 1:
-            break
+    with run_lock(pipeline, wait_s):
+        started = time.monotonic()
+        finish_pending(pipeline)
+        results = []
+        for position, name in enumerate(connection_names):
+            result = run_connection(pipeline, name, chosen, refresh and position == 0, source_args)
+            results.append(result)
+            if result.error and len(connection_names) == 1:
+                break
     return RunResult(results, time.monotonic() - started)
 
 
@@ -133,6 +133,7 @@ def run_connection(
         pending = list(resources)
         while pending:
             _load(pipeline, source.with_resources(*pending), refresh and result.loads == 0)
+            remember_loads(pipeline)
             result.loads += 1
             for table, rows in _row_counts(pipeline).items():
                 result.rows[table] = result.rows.get(table, 0) + rows
