@@ -16,6 +16,8 @@ from typing import Any
 
 import dlt
 from dlt.common.destination.exceptions import SqlClientNotAvailable
+from dlt.common.pipeline import LoadInfo
+from dlt.common.runtime import signals
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 logger = logging.getLogger(__name__)
@@ -30,8 +32,7 @@ def finish_pending(pipeline: dlt.Pipeline) -> None:
         seen = _loads_seen(pipeline)
         if now is None or now == seen:
             logger.info("finishing the load package a previous run left pending")
-            pipeline.normalize()
-            pipeline.load()
+            load_extracted(pipeline)
         else:
             packages = [*pipeline.list_extracted_load_packages()]
             packages += pipeline.list_normalized_load_packages()
@@ -44,6 +45,19 @@ def finish_pending(pipeline: dlt.Pipeline) -> None:
             )
             pipeline.drop()
     remember_loads(pipeline)
+
+
+def load_extracted(pipeline: dlt.Pipeline) -> LoadInfo | None:
+    """Normalize and load what is extracted; a stop signal meanwhile raises once jobs end.
+
+    dlt holds SIGTERM and SIGINT while it normalizes and loads and lets running jobs end; it
+    raises only if jobs were left, and forgets a signal that came during the last one. Held
+    here around both steps, such a signal still stops the run before its next part.
+    """
+    with signals.intercepted_signals():
+        info = pipeline.run()  # data=None: only what is pending
+        signals.raise_if_signalled()
+    return info
 
 
 def remember_loads(pipeline: dlt.Pipeline) -> None:

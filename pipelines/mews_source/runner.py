@@ -19,7 +19,7 @@ from dlt.destinations.sql_client import SqlClientBase
 from mews_source import RESOURCE_NAMES, SourceContext, configured_load_every_s, mews_source
 from mews_source.errors import ConfigError, MewsError
 from mews_source.lock import run_lock
-from mews_source.pending import finish_pending, remember_loads
+from mews_source.pending import finish_pending, load_extracted, remember_loads
 from mews_source.resources import ORDER_TABLES
 
 logger = logging.getLogger(__name__)
@@ -183,13 +183,20 @@ def _has_rows(client: SqlClientBase[Any], table: str) -> bool:
 
 
 def _load(pipeline: dlt.Pipeline, source: Any, refresh: bool) -> None:
-    """One extract, normalize and load; failed jobs raise."""
-    file_format = loader_file_format(pipeline)
-    if refresh:
-        info = pipeline.run(source, loader_file_format=file_format, refresh="drop_sources")
-    else:
-        info = pipeline.run(source, loader_file_format=file_format)
-    _raise_failed_jobs(info)
+    """One extract, normalize and load; failed jobs raise.
+
+    The steps are `pipeline.run`'s, apart so that a stop signal raises at once while
+    extracting (mews.py) and once running jobs end while loading (`load_extracted`).
+    """
+    pipeline.run()  # a fresh runner restores state from the destination; nothing is pending
+    pipeline.extract(
+        source,
+        loader_file_format=loader_file_format(pipeline),
+        refresh="drop_sources" if refresh else None,
+    )
+    info = load_extracted(pipeline)
+    if info is not None:
+        _raise_failed_jobs(info)
 
 
 def find_mews_error(exc: BaseException) -> MewsError | None:
