@@ -8,19 +8,32 @@ import argparse
 import ctypes
 import gc
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import pyarrow
+from dlt.common.exceptions import SignalReceivedException
 
 from mews_source import connection_names
 from mews_source.errors import ConfigError
 from mews_source.report import describe_error, format_summary
-from mews_source.runner import DATASET_NAME, RunResult, check_resources, make_pipeline, run
+from mews_source.runner import (
+    DATASET_NAME,
+    RunResult,
+    check_resources,
+    exception_chain,
+    make_pipeline,
+    run,
+)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_SIGNALLED = 128  # plus the signal's number, as a shell reports it: 143 SIGTERM, 130 SIGINT
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 M_ARENA_MAX = -8  # glibc's mallopt parameter
 CONNECTION_KEYS = ("access_token", "enterprise_ids", "connections")
 
@@ -35,6 +48,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--refresh", action="store_true", help="drop tables and state, reload")
     parser.add_argument("--connection", help="load only this configured connection")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="if another run of this pipeline is loading, wait up to this long (default: fail)",
+    )
     return parser.parse_args(argv)
 
 
@@ -55,7 +75,7 @@ def load(args: argparse.Namespace, source_args: dict[str, Any]) -> RunResult:
         source_args["start_date"] = args.start_date
     names = [args.connection] if args.connection else _connection_names(source_args)
     pipeline = make_pipeline(args.destination, args.dataset)
-    return run(pipeline, names, resources, args.refresh, **source_args)
+    return run(pipeline, names, resources, args.refresh, wait_s=args.wait, **source_args)
 
 
 def _connection_names(source_args: dict[str, Any]) -> list[str]:
@@ -71,11 +91,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         configure_logging(args.log_level)
-        if args.demo:
-            from mews_source.demo import run_demo
+        with stopping_on_signals():
+            if args.demo:
+                from mews_source.demo import run_demo
 
-            return run_demo(args, load)
-        result = load(args, {})
+                return run_demo(args, load)
+            result = load(args, {})
+    except Stopped as stop:
+        name = signal.Signals(stop.signum).name
+        print(f"mews: stopped by {name}: the next run resumes from the last completed load",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_SIGNALLED + stop.signum
     except Exception as exc:  # every failure becomes one line and an exit code
         message, bad_input = describe_error(exc)
         print(f"mews: error: {message}", file=sys.stderr)
@@ -86,6 +112,54 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"mews: error: connection {failed.name}: {failed.error}", file=sys.stderr)
         return EXIT_FAILED
     return 0
+
+
+class Stopped(BaseException):
+    """A stop signal ended the run (not an `Exception`: nothing may take it for a failure)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def stopping_on_signals() -> Iterator[None]:
+    """SIGTERM (schedulers cancelling) and SIGINT (Ctrl-C) stop the run, raising `Stopped`.
+
+    The run unwinds as after an error: fetches stop, the lock is freed, and dlt's state moves
+    only with completed loads. dlt takes the signals over while it normalizes or loads, lets
+    running load jobs end and raises its own exception, wrapped in its step error. A second
+    signal stops at once.
+    """
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _raise_stop)
+    try:
+        yield
+    except BaseException as exc:
+        signum = stop_signal(exc)
+        if signum is None:
+            raise
+        raise Stopped(signum) from exc
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+    raise SignalReceivedException(signum)
+
+
+def stop_signal(exc: BaseException) -> int | None:
+    """The signal that stopped the run, if a signal did (dlt wraps it in its step errors)."""
+    for candidate in exception_chain(exc):
+        if isinstance(candidate, SignalReceivedException) and candidate.signal_code > 0:
+            return candidate.signal_code
+        if isinstance(candidate, KeyboardInterrupt):
+            return signal.SIGINT
+    return None
 
 
 def limit_malloc_arenas(arenas: int = 2) -> bool:

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -201,6 +202,38 @@ def run_cli(
     )
 
 
+def popen_cli(args: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
+    """The CLI started in the background, stdout and stderr captured."""
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT), *args],
+        cwd=REPO,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 120, poll: float = 0.02) -> None:
+    """Poll `condition` until it holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(poll)
+
+
+def has_pending_package(data_dir: Path, db_path: Path) -> bool:
+    """Whether the pipeline under DLT data dir `data_dir` holds a load package not loaded yet."""
+    pipeline = make_pipeline(dlt.destinations.duckdb(str(db_path)), "mews_raw",
+                             str(data_dir / "pipelines"))  # fmt: skip
+    return bool(pipeline.has_pending_data)
+
+
+def mews_lines(stderr: str) -> list[str]:
+    """The lines the CLI itself printed to stderr (log lines have a timestamp first)."""
+    return [line for line in stderr.splitlines() if line.startswith("mews: ")]
+
+
 class RemoteData:
     """`sim.data` of a simulator in another process, read through its admin routes."""
 
@@ -218,6 +251,14 @@ class RemoteData:
 
     def reservations(self) -> list[dict[str, Any]]:
         return self._truth("reservations")
+
+    def mutate(self, **change: Any) -> dict[str, Any]:
+        import httpx
+
+        response = httpx.post(f"{self._url}/_sim/mutate", json=change, timeout=120)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
 
     def product_service_orders(self) -> list[dict[str, Any]]:
         return self._truth("product_service_orders")

@@ -129,6 +129,7 @@ class MewsClient:
             "Client": credentials.client,
         }
         self._secrets = (credentials.client_token, credentials.access_token)
+        self._closed = False
         self._limiter = limiter
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -156,6 +157,7 @@ class MewsClient:
         self.close()
 
     def close(self) -> None:
+        self._closed = True  # a fetch abandoned by a stopped run sends nothing more
         self._http.close()
 
     def operation(self, path: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
@@ -173,6 +175,8 @@ class MewsClient:
         body = orjson.dumps({**self._envelope, **payload})
         last: _Retry | None = None
         for attempt in range(1, self._retry.max_attempts + 1):
+            if self._closed:
+                raise TransientError(f"{path} not sent: the run is stopping")
             self.stats.add_wait(self._limiter.acquire())
             outcome = self._send_once(path, body, decode, retry=attempt > 1)
             if isinstance(outcome, dict):

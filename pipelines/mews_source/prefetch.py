@@ -8,14 +8,18 @@ only the last part's load remains after the last request.
 
 It also says which planned windows are wholly handed out, so a part's state can advance
 over exactly those, whatever order the pages arrived in.
+
+Closing does not wait for requests in flight: one may take the client's whole timeout, and
+a stopped run (SIGTERM, Ctrl-C) must end within seconds. Their answers are dropped.
 """
 
 import queue
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from mews_source.fetching import Outcome, Shape, WindowTask, fetch_task, next_tasks
@@ -40,6 +44,38 @@ class Failed:
 
 
 END = object()
+
+
+class _Workers:
+    """Daemon threads that run submitted fetches; unlike `ThreadPoolExecutor`'s, an abandoned
+    request in flight never holds the process at exit."""
+
+    def __init__(self, count: int) -> None:
+        self._calls: queue.SimpleQueue[tuple[Future[Outcome], Callable[[], Outcome]] | None]
+        self._calls = queue.SimpleQueue()
+        self._count = count
+        for n in range(count):
+            threading.Thread(target=self._work, name=f"mews-fetch_{n}", daemon=True).start()
+
+    def submit(self, call: Callable[[], Outcome]) -> "Future[Outcome]":
+        future: Future[Outcome] = Future()
+        self._calls.put((future, call))
+        return future
+
+    def stop(self) -> None:
+        """Each thread ends after its current call; calls not started are cancelled."""
+        for _ in range(self._count):
+            self._calls.put(None)
+
+    def _work(self) -> None:
+        while (entry := self._calls.get()) is not None:
+            future, call = entry
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # the dispatcher raises it from future.result()
+                future.set_exception(exc)
 
 
 class WindowFetcher:
@@ -133,14 +169,14 @@ class WindowFetcher:
         return False
 
     def _dispatch(self) -> None:
-        pool = ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="mews-fetch")
+        workers = _Workers(self._concurrency)
         try:
-            self._run(pool)
+            self._run(workers)
             self._put(END)
         except BaseException as exc:  # handed to the consumer's thread, raised there
             self._put(Failed(exc))
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            workers.stop()
 
     def _limit(self) -> int:
         """Requests to keep in flight now: `concurrency`, or fewer if `in_flight` says so."""
@@ -148,7 +184,7 @@ class WindowFetcher:
             return self._concurrency
         return max(1, min(self._concurrency, self._in_flight()))
 
-    def _run(self, pool: ThreadPoolExecutor) -> None:
+    def _run(self, workers: _Workers) -> None:
         """Keep `_limit()` requests in flight; a window's follow-ups go before new windows."""
         backlog = deque(self.tasks)
         open_tasks = Counter(task.root for task in self.tasks)
@@ -157,9 +193,10 @@ class WindowFetcher:
             limit = self._limit()
             while backlog and len(running) < limit:
                 task = backlog.popleft()
-                submitted = pool.submit(fetch_task, self._post, self._result_key, task, self._shape)
-                running[submitted] = task
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                call = partial(fetch_task, self._post, self._result_key, task, self._shape)
+                running[workers.submit(call)] = task
+            # Wake now and then: closing must not wait for an answer.
+            finished, _ = wait(running, timeout=PUT_POLL_S, return_when=FIRST_COMPLETED)
             for future in finished:
                 task = running.pop(future)
                 outcome = future.result()

@@ -20,6 +20,8 @@ from mews_source import RESOURCE_NAMES, SourceContext, configured_load_every_s, 
 from mews_source.destinations import pipelines_dir as local_pipelines_dir
 from mews_source.destinations import resolve_destination
 from mews_source.errors import ConfigError, MewsError
+from mews_source.lock import run_lock
+from mews_source.pending import finish_pending, load_extracted, remember_loads
 from mews_source.resources import ORDER_TABLES
 
 logger = logging.getLogger(__name__)
@@ -84,33 +86,31 @@ def check_resources(names: Sequence[str] | None) -> list[str]:
     return list(names)
 
 
-def finish_pending(pipeline: dlt.Pipeline) -> None:
-    """Load what an interrupted run left behind before extracting anything new."""
-    if pipeline.has_pending_data:
-        logger.info("finishing the load package a previous run left pending")
-        pipeline.normalize()
-        pipeline.load()
-
-
 def run(
     pipeline: dlt.Pipeline,
     connection_names: Sequence[str],
     resources: Sequence[str] | None = None,
     refresh: bool = False,
+    wait_s: float = 0.0,
     **source_args: Any,
 ) -> RunResult:
-    """Load every connection in turn; collect failures instead of stopping at the first."""
+    """Load every connection in turn; collect failures instead of stopping at the first.
+
+    The run holds the destination's run lock throughout (see `lock.py`): another run of the
+    pipeline fails at once, or waits up to `wait_s` seconds for it.
+    """
     chosen = check_resources(resources)
     if "load_every_s" not in source_args:
         source_args = {**source_args, "load_every_s": configured_load_every_s()}
-    started = time.monotonic()
-    finish_pending(pipeline)
-    results = []
-    for position, name in enumerate(connection_names):
-        result = run_connection(pipeline, name, chosen, refresh and position == 0, source_args)
-        results.append(result)
-        if result.error and len(connection_names) == 1:
-            break
+    with run_lock(pipeline, wait_s):
+        started = time.monotonic()
+        finish_pending(pipeline)
+        results = []
+        for position, name in enumerate(connection_names):
+            result = run_connection(pipeline, name, chosen, refresh and position == 0, source_args)
+            results.append(result)
+            if result.error and len(connection_names) == 1:
+                break
     return RunResult(results, time.monotonic() - started)
 
 
@@ -135,6 +135,7 @@ def run_connection(
         pending = list(resources)
         while pending:
             _load(pipeline, source.with_resources(*pending), refresh and result.loads == 0)
+            remember_loads(pipeline)
             result.loads += 1
             for table, rows in _row_counts(pipeline).items():
                 result.rows[table] = result.rows.get(table, 0) + rows
@@ -184,13 +185,20 @@ def _has_rows(client: SqlClientBase[Any], table: str) -> bool:
 
 
 def _load(pipeline: dlt.Pipeline, source: Any, refresh: bool) -> None:
-    """One extract, normalize and load; failed jobs raise."""
-    file_format = loader_file_format(pipeline)
-    if refresh:
-        info = pipeline.run(source, loader_file_format=file_format, refresh="drop_sources")
-    else:
-        info = pipeline.run(source, loader_file_format=file_format)
-    _raise_failed_jobs(info)
+    """One extract, normalize and load; failed jobs raise.
+
+    The steps are `pipeline.run`'s, apart so that a stop signal raises at once while
+    extracting (mews.py) and once running jobs end while loading (`load_extracted`).
+    """
+    pipeline.run()  # a fresh runner restores state from the destination; nothing is pending
+    pipeline.extract(
+        source,
+        loader_file_format=loader_file_format(pipeline),
+        refresh="drop_sources" if refresh else None,
+    )
+    info = load_extracted(pipeline)
+    if info is not None:
+        _raise_failed_jobs(info)
 
 
 def find_mews_error(exc: BaseException) -> MewsError | None:

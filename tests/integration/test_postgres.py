@@ -7,22 +7,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dlt
-import pytest
 
 from mews_simulator import SimulatorConfig, running_simulator
 from mews_source.runner import make_pipeline, run
 from tests.integration.test_service_orders import days_ago
 from tests.support import REPO, assert_snapshot_equal, loaded_postgres, sim_source_args, truth
-
-
-@pytest.fixture
-def postgres_url() -> str:
-    url = os.environ.get("MEWS_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("MEWS_TEST_POSTGRES_URL is not set in CI: .ci/start-postgres.sh failed?")
-        pytest.skip("no PostgreSQL: run .ci/start-postgres.sh and export MEWS_TEST_POSTGRES_URL")
-    return url
 
 
 def dbt_build_postgres(url: str, dataset: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
