@@ -5,6 +5,7 @@ DuckDB with `IO Error: ...` texts. A person needs the key or the file, and what 
 A configured value is never quoted: it may be a token.
 """
 
+import errno
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -28,6 +29,13 @@ _DUCKDB_REASONS = (
     ("No such file or directory", "cannot be created: its directory does not exist"),
     ("Is a directory", "is a directory, not a DuckDB file"),
 )
+
+_ERRNO_REASONS = {
+    errno.EROFS: "its file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.ENOSPC: "no space left on its disk",
+    errno.ENOENT: "its directory does not exist",
+}
 
 
 def explain_config(exc: BaseException, source_fields: Sequence[str]) -> str | None:
@@ -67,6 +75,14 @@ def explain_duckdb(exc: BaseException) -> str | None:
             pid = _PID.search(text)
             return f"{where} {reason.format(pid=f' (PID {pid.group(1)})' if pid else '')}"
     return None
+
+
+def explain_file(exc: BaseException) -> str | None:
+    """One line for a file the run could not write (the DuckDB lock file, say); else None."""
+    if not isinstance(exc, OSError) or not exc.filename:
+        return None
+    reason = _ERRNO_REASONS.get(exc.errno or 0, exc.strerror or "unusable")
+    return f"{exc.filename} cannot be written: {reason}"
 
 
 def env_name(key: str) -> str:

@@ -5,7 +5,7 @@ from collections import Counter
 
 from mews_source import mews_source
 from mews_source.errors import ConfigError
-from mews_source.explain import explain_config, explain_duckdb
+from mews_source.explain import explain_config, explain_duckdb, explain_file
 from mews_source.runner import RunResult, exception_chain, find_mews_error
 
 MAX_MESSAGE = 400
@@ -21,9 +21,9 @@ def describe_error(exc: BaseException) -> tuple[str, bool]:
         config = explain_config(candidate, source_fields)
         if config is not None:
             return _one_line(config), True
-        duckdb = explain_duckdb(candidate)
-        if duckdb is not None:
-            return _one_line(duckdb), False
+        failure = explain_duckdb(candidate) or explain_file(candidate)
+        if failure is not None:
+            return _one_line(failure), False
     innermost = list(exception_chain(exc))[-1]
     return _one_line(f"{type(innermost).__name__}: {innermost}"), False
 
