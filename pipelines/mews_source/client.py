@@ -20,6 +20,7 @@ import httpx
 import orjson
 
 from mews_source import settings
+from mews_source.clock import ServerClock
 from mews_source.errors import (
     ConfigError,
     MalformedPageError,
@@ -113,6 +114,7 @@ class MewsClient:
         max_connections: int = settings.DEFAULT_CONCURRENCY * 2,
         stats: RequestStats | None = None,
         in_flight: InFlightTarget | None = None,
+        server_clock: ServerClock | None = None,
     ) -> None:
         credentials.validate()
         self._envelope = {
@@ -128,6 +130,8 @@ class MewsClient:
         self.stats = stats or RequestStats()
         # Fed with each page's timings; the fetchers ask it how many requests to keep open.
         self.in_flight = in_flight or InFlightTarget(settings.DEFAULT_CONCURRENCY)
+        # The server's time, from the Date header of every answer (windows end on it).
+        self.server_clock = server_clock or ServerClock()
         self._http = httpx.Client(
             base_url=credentials.platform_url.rstrip("/"),
             timeout=settings.HTTP_TIMEOUT_S,
@@ -195,6 +199,7 @@ class MewsClient:
         except httpx.TransportError as exc:
             self.stats.record("network", retry=retry)
             return _Retry(f"{type(exc).__name__} talking to {self._http.base_url.host}")
+        self.server_clock.observe(response.headers.get("Date"), time.monotonic() - sent)
         self.stats.record(response.status_code, retry=retry)
         if response.status_code == 200:
             decoded = decode(response.content) if decode else None
