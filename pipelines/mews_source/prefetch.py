@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Any
 
+from mews_source.clock import ServerClock
 from mews_source.fetching import Outcome, Shape, WindowTask, fetch_task, next_tasks
 from mews_source.paging import Post
 
@@ -54,6 +55,7 @@ class WindowFetcher:
         concurrency: int,
         buffer_pages: int = BUFFER_PAGES,
         in_flight: Callable[[], int] | None = None,
+        clock: ServerClock | None = None,
     ) -> None:
         self.tasks = [replace(task, root=index) for index, task in enumerate(tasks)]
         self.done = [False] * len(self.tasks)
@@ -64,6 +66,7 @@ class WindowFetcher:
         self._shape = shape
         self._concurrency = max(1, concurrency)
         self._in_flight = in_flight  # may lower `concurrency` while the server answers fast
+        self._clock = clock or ServerClock()  # on which tasks' `not_before` is judged
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, buffer_pages))
         self._held: Any = None
         self._closing = threading.Event()
@@ -157,7 +160,9 @@ class WindowFetcher:
             limit = self._limit()
             while backlog and len(running) < limit:
                 task = backlog.popleft()
-                submitted = pool.submit(fetch_task, self._post, self._result_key, task, self._shape)
+                submitted = pool.submit(
+                    fetch_task, self._post, self._result_key, task, self._shape, self._clock
+                )
                 running[submitted] = task
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
