@@ -53,8 +53,8 @@ def test_changes_stamped_on_a_skewed_server_clock_are_all_read(
 ) -> None:
     db = tmp_path / "mews.duckdb"
     offset = sim.state.config.clock_offset_s
-    # While the first run pages, late in it, and at its very end.
-    for seed, after_requests in enumerate((3, 8, 14, 18)):
+    # While the first run pages, late in it, and right after its last request (its 22nd).
+    for seed, after_requests in enumerate((3, 8, 14, 21, 22)):
         sim.schedule_mutation(after_requests, fraction=0.01, create=5, seed=seed)
 
     with caplog.at_level(logging.INFO, logger="mews_source"):
@@ -72,6 +72,7 @@ def test_changes_stamped_on_a_skewed_server_clock_are_all_read(
         f"server clock {offset:+.0f} s, overlap {overlap.get('overlap_minutes', 'default')}",
         "changes during and right after run 1",
         runs=2, lost=final.lost, duplicated=final.duplicated,
+        outcome=", ".join(f"skew {s:+.0f} s logged" for s in logged) or "no skew line",
     )  # fmt: skip
     assert final == Damage(0, 0), final
     assert_equal_to_truth(db, sim)
