@@ -29,6 +29,9 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rate-limit", type=int, default=200, help="requests per window")
     parser.add_argument("--rate-window", type=float, default=30.0)
     parser.add_argument("--variation-fraction", type=float, default=0.0)
+    parser.add_argument(
+        "--clock-offset", type=float, default=0.0, help="seconds the server's clock runs ahead"
+    )
     return parser.parse_args(argv)
 
 
@@ -39,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         product_service_order_count=args.orders, history_days=args.history_days,
         rate_limit_requests=args.rate_limit, rate_limit_window_s=args.rate_window,
         latency_s=args.latency, latency_per_item_s=args.latency_per_item,
-        variation_fraction=args.variation_fraction,
+        variation_fraction=args.variation_fraction, clock_offset_s=args.clock_offset,
     )  # fmt: skip
     server = SimulatorServer(build_state(config), args.port)
     stop = threading.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 # Gross pricing demo environment, integration "Are you ready to integrate with Mews?".
 DEMO_CLIENT_TOKEN = "E0D439EE522F44368DC78E1BFB03710C-D24FB11DBE31D4621C4817E028D9E1D"
@@ -54,3 +55,9 @@ class SimulatorConfig:
     # interval" (the filter rule) says [StartUtc, EndUtc), or equality when Start == End.
     # False follows _objects.md; True makes both ends inclusive.
     inclusive_interval_end: bool = False
+    # The server's clock runs this many seconds ahead of this machine's (negative: behind).
+    clock_offset_s: float = 0.0
+
+    def now(self) -> datetime:
+        """The simulator's time: what it stamps on changes and sends in every `Date` header."""
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset_s)

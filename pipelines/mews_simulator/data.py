@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from mews_simulator.build import (
@@ -28,7 +28,7 @@ class SimulatorData:
     def __init__(self, config: SimulatorConfig, now: datetime | None = None) -> None:
         self.config = config
         self.lock = threading.RLock()
-        self.built_at = to_us(now or datetime.now(UTC))
+        self.built_at = to_us(now or config.now())
         rng = random.Random(config.seed)
         self.catalog, self.services_table, self.age_categories_table = build_catalog(
             rng, config, self.built_at
@@ -74,11 +74,12 @@ class SimulatorData:
     ) -> Mutation:  # fmt: skip
         """Update ~fraction of reservations and orders and create `create` of each at `now`.
 
-        With `ids`, exactly the reservations and orders having those ids are updated instead.
+        `now` defaults to the simulator's clock (`SimulatorConfig.now`). With `ids`, exactly
+        the reservations and orders having those ids are updated instead.
         """
         rng = random.Random(seed)
         with self.lock:
-            now_us = to_us(now or datetime.now(UTC)) // 1000 * 1000
+            now_us = to_us(now or self.config.now()) // 1000 * 1000
             result = Mutation()
             self._update_reservations(
                 self._sample(rng, self.reservations_table, fraction, ids), rng, now_us, result

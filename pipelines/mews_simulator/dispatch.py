@@ -1,10 +1,14 @@
-"""What both adapters share: route admin calls, refuse non-POST, apply faults and latency."""
+"""What both adapters share: route admin calls, refuse non-POST, apply faults and latency.
+
+Every answer carries a `Date` header from the simulator's clock (`SimulatorConfig.now`), as a
+real server sends its own time: whole seconds, truncated, RFC 7231 format.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from email.utils import format_datetime
 from typing import Any
 
 import orjson
@@ -28,6 +32,15 @@ class Outcome:
 
 def process(state: SimulatorState, method: str, path: str, body: bytes) -> Outcome:
     """Answer one HTTP request; sleeps for simulated latency and slow faults."""
+    outcome = _answer(state, method, path, body)
+    if outcome.response is None:
+        return outcome
+    date = format_datetime(state.config.now().replace(microsecond=0), usegmt=True)
+    headers = {**outcome.response.headers, "Date": date}
+    return replace(outcome, response=replace(outcome.response, headers=headers))
+
+
+def _answer(state: SimulatorState, method: str, path: str, body: bytes) -> Outcome:
     if path.startswith(ADMIN_PREFIX):
         return Outcome(handle_admin(state, method, path, body))
     if method != "POST":
@@ -39,7 +52,7 @@ def process(state: SimulatorState, method: str, path: str, body: bytes) -> Outco
     if fault is None or fault.kind in DELIVERY_FAULTS:
         if fault is not None:
             time.sleep(fault.slow_s)
-        response = handle(state, path, body, datetime.now(UTC))
+        response = handle(state, path, body, state.config.now())
         time.sleep(response.delay_s)
         return Outcome(response, fault)
     time.sleep(state.config.latency_s)

@@ -59,7 +59,9 @@ class _Handler(BaseHTTPRequestHandler):
         if response is None:  # dropped connection: close without a response
             self.close_connection = True
             return
-        self.send_response(response.status)
+        # send_response would add a second Date, from this machine's clock; ours is the
+        # simulator's (see dispatch).
+        self.send_response_only(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
         self._send_body(outcome)

@@ -119,7 +119,6 @@ def mews_source(
         concurrency=max(1, concurrency),
         load_every_s=load_every_s,
     )
-    context.run_end()  # fixed now, while the run is set up
     if contexts is not None:
         contexts.append(context)
     return _resources(context)

@@ -21,6 +21,7 @@ import orjson
 
 from mews_source import settings
 from mews_source.answers import AnswerLimits, BrokenAnswer, not_json_reason, read_body
+from mews_source.clock import ServerClock
 from mews_source.errors import (
     ConfigError,
     MalformedPageError,
@@ -121,6 +122,7 @@ class MewsClient:
         max_connections: int = settings.DEFAULT_CONCURRENCY * 2,
         stats: RequestStats | None = None,
         in_flight: InFlightTarget | None = None,
+        server_clock: ServerClock | None = None,
     ) -> None:
         credentials.validate()
         self._envelope = {
@@ -139,6 +141,8 @@ class MewsClient:
         self.stats = stats or RequestStats()
         # Fed with each page's timings; the fetchers ask it how many requests to keep open.
         self.in_flight = in_flight or InFlightTarget(settings.DEFAULT_CONCURRENCY)
+        # The server's time, from the Date header of every answer (windows end on it).
+        self.server_clock = server_clock or ServerClock()
         self._http = httpx.Client(
             base_url=credentials.platform_url.rstrip("/"),
             # Per read, so no longer than the deadline: a stalled body then ends in time too.
@@ -213,6 +217,7 @@ class MewsClient:
         except httpx.TransportError as exc:
             self.stats.record("network", retry=retry)
             return _Retry(f"{type(exc).__name__} talking to {self._http.base_url.host}")
+        self.server_clock.observe(response.headers.get("Date"), time.monotonic() - sent)
         self.stats.record(response.status_code, retry=retry)
         if response.status_code == 200:
             decoded = decode(content) if decode else None

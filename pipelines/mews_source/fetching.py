@@ -6,7 +6,6 @@ window that still holds several pages is cut into sub-windows fetched side by si
 """
 
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mews_source import arrow_pages, settings
+from mews_source.clock import ServerClock
 from mews_source.errors import RequestTooHeavyError
 from mews_source.paging import Page, Post, page_request, parse_page
 from mews_source.rows import timestamps
@@ -37,7 +37,7 @@ class WindowTask:
     cursor: str | None = None
     page_size: int = settings.PAGE_SIZE
     root: int = 0  # the planned window this task reads part of
-    not_before: datetime | None = None  # send no request before this moment has passed
+    not_before: datetime | None = None  # no request before this has passed on the server
     history: bool = False  # reads back towards an earlier start_date (planned newest first)
 
     def part(self, start: datetime, end: datetime) -> "WindowTask":
@@ -71,10 +71,11 @@ def fetch_task(
     result_key: str,
     task: WindowTask,
     shape: Shape,
+    clock: ServerClock,
 ) -> Outcome:
     """Request one page of a window and shape it; turn a 408 into smaller retries."""
     if task.not_before is not None:
-        wait_until(task.not_before)
+        clock.wait_until(task.not_before)
     try:
         data = post(task.request())
     except RequestTooHeavyError:
@@ -98,11 +99,6 @@ def fetch_task(
         oldest=bounds["min"].as_py(),
         newest_first=_is_descending(updated),
     )
-
-
-def wait_until(moment: datetime) -> None:
-    """Sleep until `moment` (UTC) has passed on this machine's clock."""
-    time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()))
 
 
 def lighter_tasks(task: WindowTask) -> tuple[WindowTask, ...]:

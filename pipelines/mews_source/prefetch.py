@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+from mews_source.clock import ServerClock
 from mews_source.fetching import Outcome, Shape, WindowTask, fetch_task, next_tasks
 from mews_source.paging import Post
 
@@ -90,6 +91,7 @@ class WindowFetcher:
         concurrency: int,
         buffer_pages: int = BUFFER_PAGES,
         in_flight: Callable[[], int] | None = None,
+        clock: ServerClock | None = None,
     ) -> None:
         self.tasks = [replace(task, root=index) for index, task in enumerate(tasks)]
         self.done = [False] * len(self.tasks)
@@ -100,6 +102,7 @@ class WindowFetcher:
         self._shape = shape
         self._concurrency = max(1, concurrency)
         self._in_flight = in_flight  # may lower `concurrency` while the server answers fast
+        self._clock = clock or ServerClock()  # on which tasks' `not_before` is judged
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, buffer_pages))
         self._held: Any = None
         self._closing = threading.Event()
@@ -193,7 +196,9 @@ class WindowFetcher:
             limit = self._limit()
             while backlog and len(running) < limit:
                 task = backlog.popleft()
-                call = partial(fetch_task, self._post, self._result_key, task, self._shape)
+                call = partial(
+                    fetch_task, self._post, self._result_key, task, self._shape, self._clock
+                )
                 running[workers.submit(call)] = task
             # Wake now and then: closing must not wait for an answer.
             finished, _ = wait(running, timeout=PUT_POLL_S, return_when=FIRST_COMPLETED)

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
 import dlt
@@ -36,8 +36,9 @@ logger = logging.getLogger(__name__)
 Records: TypeAlias = list[dict[str, Any]] | pa.StructArray  # dicts, or the Arrow fast path
 Shaped: TypeAlias = tuple[pa.Table, pa.Table | None]  # a page's parent table, person counts
 
-# A scope's last window is read once the run's end has passed. A long one (a backfill's) is
-# cut: all but its last second is read at once; a short one (an hourly run's) stays one request.
+# A scope's last window is read once the run's end has passed on the server. A long one (a
+# backfill's) is cut: what the server's time has surely passed (at least all but the last
+# second) is read at once; a short one (an hourly run's) stays one request.
 LAST_SECOND = timedelta(seconds=1)
 SPLIT_LAST_WINDOW_OVER = timedelta(days=7)
 MERGE: TMergeDispositionDict = {"disposition": "merge", "strategy": "delete-insert"}
@@ -162,18 +163,25 @@ class SourceContext:
     reports: dict[str, ResourceReport] = field(default_factory=dict)
     feeds: dict[str, OrderFeed] = field(default_factory=dict)
     _run_end: datetime | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def run_end(self) -> datetime:
-        """Where every window of this run ends: the whole second after the source was built.
+        """Where every window of this run ends: the whole second after the server's now.
 
         Requests carry whole seconds and filters are half-open. Each scope's last window (a
         backfill's: its last second) is read only once the end has passed (see `_plan`): then
         every change stamped before the end has happened, and every later change falls in the
-        next run's windows: none can slip between two runs, even with no overlap.
+        next run's windows: none can slip between two runs, even with no overlap. The server
+        stamps the changes, so the end and that wait are on its clock (`ServerClock`, read from
+        its answers: discovery, asked first, gives one).
         """
-        if self._run_end is None:
-            self._run_end = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
-        return self._run_end
+        with self._lock:
+            if self._run_end is None:
+                self.catalog.services()
+                clock = self.client.server_clock
+                self._run_end = clock.latest().replace(microsecond=0) + timedelta(seconds=1)
+                clock.report()
+            return self._run_end
 
     def report(self, resource: str) -> ResourceReport:
         return self.reports.setdefault(resource, ResourceReport())
@@ -331,7 +339,8 @@ def _start_feed(context: SourceContext, spec: OrderSpec) -> OrderFeed:
     else:
         connection = context.connection
         marks = _marks("scanned_until", connection), _marks("read_from", connection)
-        tasks = _plan(context, spec, service_ids, *marks, run_end=run_end)
+        settled = context.client.server_clock.earliest()
+        tasks = _plan(context, spec, service_ids, *marks, run_end=run_end, settled=settled)
         seen = SeenIds() if spec.name in context.append_only else None
         feed = OrderFeed(None, service_ids, run_end, seen)
         feed.fetcher = _fetcher(context, spec, tasks, feed)
@@ -370,6 +379,7 @@ def _fetcher(
         shape,
         context.concurrency,
         in_flight=context.client.in_flight,
+        clock=context.client.server_clock,
     )
 
 
@@ -381,12 +391,16 @@ def _plan(
     read_from: dict[str, str] | None = None,
     *,
     run_end: datetime,
+    settled: datetime,
 ) -> list[WindowTask]:
     """Group services by where they were read until; cut each group's range into windows.
 
+    Windows ending by `settled`, a moment the server's time has passed, are read at once;
+    the rest wait for `run_end` to pass: the server may still stamp changes before it.
     A service read from a later start than `start_date` now asks for (the user wants more
     history) also gets the missing older range, newest window first.
     """
+    split = min(settled.replace(microsecond=0), run_end - LAST_SECOND)
     groups: dict[datetime, list[str]] = {}
     history: dict[datetime, list[str]] = {}
     for service_id in service_ids:
@@ -406,14 +420,10 @@ def _plan(
     for start, ids in sorted(groups.items()):
         for chunk in _chunks(ids):
             filters = _scope_filters(context.connection, chunk)
-            windows = list(split_windows(start, run_end))
-            for low, high in windows[:-1]:
-                tasks.append(WindowTask(filters, low, high, None, context.page_size))
-            low, high = windows[-1]
-            if high - low > SPLIT_LAST_WINDOW_OVER:  # long: read all but its last second now
-                tasks.append(WindowTask(filters, low, high - LAST_SECOND, None, context.page_size))
-                low = high - LAST_SECOND
-            last_windows.append(WindowTask(filters, low, high, None, context.page_size, 0, high))
+            for low, high, waits in _cut(start, run_end, split):
+                not_before = run_end if waits else None
+                task = WindowTask(filters, low, high, None, context.page_size, 0, not_before)
+                (last_windows if waits else tasks).append(task)
     tasks.extend(last_windows)  # read last: by then the run's end has usually passed
     logger.info(
         "%s [%s]: %d services, %d windows up to %s",
@@ -430,6 +440,20 @@ def _chunks(ids: list[str]) -> Iterator[list[str]]:
     """At most MAX_IDS_PER_REQUEST ids a request, as the API allows."""
     for first in range(0, len(ids), settings.MAX_IDS_PER_REQUEST):
         yield ids[first : first + settings.MAX_IDS_PER_REQUEST]
+
+
+def _cut(
+    start: datetime, run_end: datetime, split: datetime
+) -> Iterator[tuple[datetime, datetime, bool]]:
+    """[start, run_end) as windows, each with whether it must wait for the run's end."""
+    for low, high in split_windows(start, run_end):
+        if high <= split:
+            yield low, high, False
+        elif high - low > SPLIT_LAST_WINDOW_OVER and low < split:  # long: read most of it now
+            yield low, split, False
+            yield split, high, True
+        else:
+            yield low, high, True
 
 
 def _scope_filters(connection: Connection, service_ids: list[str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Planning a run's windows: every scope covered up to the run's end, its last second read last."""
+"""Planning a run's windows: every scope covered to the run's end, its unsettled end read last."""
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
+from mews_source.clock import ServerClock
 from mews_source.config import Connection
 from mews_source.fetching import WindowTask, fetch_task
 from mews_source.resources import RESERVATIONS, SourceContext, _plan
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 RUN_END = datetime(2025, 6, 30, 12, 0, 1, tzinfo=UTC)
+SETTLED = RUN_END - timedelta(milliseconds=200)  # the server's time has surely passed it
 
 
 def make_context(overlap: timedelta = timedelta(minutes=10)) -> SourceContext:
@@ -39,7 +41,9 @@ def by_lane(tasks: list[WindowTask]) -> dict[tuple[str, ...], list[WindowTask]]:
 def test_each_scope_is_covered_to_the_run_end_and_its_last_window_is_read_last(
     scanned: dict[str, str], last_span: timedelta | None
 ) -> None:
-    tasks = _plan(make_context(), RESERVATIONS, ["a", "b"], scanned, run_end=RUN_END)
+    tasks = _plan(
+        make_context(), RESERVATIONS, ["a", "b"], scanned, run_end=RUN_END, settled=SETTLED
+    )
 
     lanes = by_lane(tasks)
     for lane_tasks in lanes.values():
@@ -58,6 +62,26 @@ def test_each_scope_is_covered_to_the_run_end_and_its_last_window_is_read_last(
         assert len(b_lane) == 1, "a quiet incremental run is one request per scope"
 
 
+@pytest.mark.parametrize(
+    "start",
+    [T0, RUN_END - timedelta(days=89, seconds=2)],  # the second: a 2 s window after 89 days
+    ids=["backfill", "short-last-window"],
+)
+def test_only_what_the_server_may_still_stamp_waits_for_the_run_end(start: datetime) -> None:
+    settled = RUN_END - timedelta(seconds=3, milliseconds=400)  # clock bounds 3.4 s apart
+    context = make_context(overlap=timedelta(0))
+    tasks = _plan(
+        context, RESERVATIONS, ["a"], {"a": start.isoformat()}, run_end=RUN_END, settled=settled
+    )
+
+    at_once = [t for t in tasks if t.not_before is None]
+    waiting = [(t.start, t.end) for t in tasks if t.not_before == RUN_END]
+    assert len(at_once) + len(waiting) == len(tasks)
+    assert at_once[-1].end == RUN_END - timedelta(seconds=4)  # settled, to the whole second
+    assert waiting[0][0] == at_once[-1].end and waiting[-1][1] == RUN_END
+    assert all(a[1] == b[0] for a, b in zip(waiting, waiting[1:], strict=False)), "a gap"
+
+
 def test_a_task_waits_until_its_not_before_has_passed() -> None:
     sent: list[datetime] = []
 
@@ -67,7 +91,7 @@ def test_a_task_waits_until_its_not_before_has_passed() -> None:
 
     not_before = datetime.now(UTC) + timedelta(milliseconds=300)
     task = WindowTask({"ServiceIds": ["a"]}, T0, not_before, not_before=not_before)
-    fetch_task(post, "Reservations", task, lambda items: [])
+    fetch_task(post, "Reservations", task, lambda items: [], ServerClock())
     assert sent[0] >= not_before
 
 
@@ -82,12 +106,14 @@ def test_an_earlier_start_date_adds_the_older_range_newest_first() -> None:
     scanned = {"a": (RUN_END - timedelta(hours=1)).isoformat()}
     read_from = {"a": first_start.isoformat()}
 
-    tasks = _plan(make_context(), RESERVATIONS, ["a"], scanned, read_from, run_end=RUN_END)
+    tasks = _plan(
+        make_context(), RESERVATIONS, ["a"], scanned, read_from, run_end=RUN_END, settled=SETTLED
+    )
 
     older = [t for t in tasks if t.history]
     assert older[0].end == first_start and older[-1].start == T0
     assert all(a.start == b.end for a, b in zip(older, older[1:], strict=False)), "a gap"
     assert [t for t in tasks if not t.history] == [t for t in tasks if t.start >= first_start]
     again = _plan(make_context(), RESERVATIONS, ["a"], scanned, {"a": T0.isoformat()},
-                  run_end=RUN_END)  # fmt: skip
+                  run_end=RUN_END, settled=SETTLED)  # fmt: skip
     assert not [t for t in again if t.history], "read back to start_date already"
