@@ -113,6 +113,7 @@ def _lock_for(pipeline: dlt.Pipeline) -> _Lock:
         if isinstance(database, str) and database != ":memory:":
             return _FileLock(Path(f"{database}.lock"), database)
     name = f"{pipeline.pipeline_name}.{pipeline.dataset_name}.lock"
+    Path(pipeline.pipelines_dir).mkdir(parents=True, exist_ok=True)
     return _FileLock(Path(pipeline.pipelines_dir) / name, f"{kind} (runs on this machine)")
 
 
@@ -131,7 +132,8 @@ class _FileLock:
         self._fd: int | None = None
 
     def try_acquire(self, holder: str) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Beside a DuckDB file its folder must exist already: creating it would let a run
+        # write to a path the user mistyped.
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
