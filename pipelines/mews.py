@@ -10,30 +10,20 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from types import FrameType
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow
-from dlt.common.exceptions import SignalReceivedException
 
 from mews_source import connection_names
 from mews_source.errors import ConfigError
 from mews_source.report import describe_error, format_summary
-from mews_source.runner import (
-    DATASET_NAME,
-    RunResult,
-    check_resources,
-    exception_chain,
-    make_pipeline,
-    run,
-)
+from mews_source.runner import DATASET_NAME, RunResult, check_resources, make_pipeline, run
+from mews_source.stopping import Stopped, stopping_on_signals
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_SIGNALLED = 128  # plus the signal's number, as a shell reports it: 143 SIGTERM, 130 SIGINT
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 M_ARENA_MAX = -8  # glibc's mallopt parameter
 CONNECTION_KEYS = ("access_token", "enterprise_ids", "connections")
 
@@ -112,54 +102,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"mews: error: connection {failed.name}: {failed.error}", file=sys.stderr)
         return EXIT_FAILED
     return 0
-
-
-class Stopped(BaseException):
-    """A stop signal ended the run (not an `Exception`: nothing may take it for a failure)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-@contextmanager
-def stopping_on_signals() -> Iterator[None]:
-    """SIGTERM (schedulers cancelling) and SIGINT (Ctrl-C) stop the run, raising `Stopped`.
-
-    The run unwinds as after an error: fetches stop, the lock is freed, and dlt's state moves
-    only with completed loads. dlt takes the signals over while it normalizes or loads, lets
-    running load jobs end and raises its own exception, wrapped in its step error. A second
-    signal stops at once.
-    """
-    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, _raise_stop)
-    try:
-        yield
-    except BaseException as exc:
-        signum = stop_signal(exc)
-        if signum is None:
-            raise
-        raise Stopped(signum) from exc
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _raise_stop(signum: int, frame: FrameType | None) -> None:
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, signal.SIG_DFL)
-    raise SignalReceivedException(signum)
-
-
-def stop_signal(exc: BaseException) -> int | None:
-    """The signal that stopped the run, if a signal did (dlt wraps it in its step errors)."""
-    for candidate in exception_chain(exc):
-        if isinstance(candidate, SignalReceivedException) and candidate.signal_code > 0:
-            return candidate.signal_code
-        if isinstance(candidate, KeyboardInterrupt):
-            return signal.SIGINT
-    return None
 
 
 def limit_malloc_arenas(arenas: int = 2) -> bool:
