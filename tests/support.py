@@ -4,7 +4,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -290,6 +291,16 @@ class RemoteSimulator:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+@contextmanager
+def remote_simulator(*args: str) -> Iterator[RemoteSimulator]:
+    """`start_remote_simulator` for a `with` block (or a fixture): stopped afterwards."""
+    sim = start_remote_simulator(*args)
+    try:
+        yield sim
+    finally:
+        sim.stop()
 
 
 def start_remote_simulator(*args: str) -> RemoteSimulator:

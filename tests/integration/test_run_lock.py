@@ -25,8 +25,8 @@ from tests.support import (
     loaded_postgres,
     mews_lines,
     popen_cli,
+    remote_simulator,
     run_cli,
-    start_remote_simulator,
     truth,
     wait_until,
 )
@@ -37,14 +37,11 @@ HOLDER = re.compile(r"pid (\d+) on \S+ since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 @pytest.fixture
 def slow_sim() -> Iterator[RemoteSimulator]:
     """A backfill that takes several seconds: long enough for a second run to meet the first."""
-    sim = start_remote_simulator(
+    with remote_simulator(
         "--reservations", "8000", "--orders", "1500", "--history-days", "400",
         "--latency", "0.1", "--seed", "13",
-    )  # fmt: skip
-    try:
+    ) as sim:  # fmt: skip
         yield sim
-    finally:
-        sim.stop()
 
 
 def sim_env(sim: RemoteSimulator, db: Path, data_dir: Path) -> dict[str, str]:

@@ -14,8 +14,8 @@ from tests.support import (
     cli_env,
     mews_lines,
     popen_cli,
+    remote_simulator,
     run_cli,
-    start_remote_simulator,
     wait_until,
 )
 
@@ -27,14 +27,11 @@ SIGNALS = pytest.mark.parametrize(
 
 @pytest.fixture
 def latent_sim() -> Iterator[RemoteSimulator]:
-    sim = start_remote_simulator(
+    with remote_simulator(
         "--reservations", "20000", "--orders", "3000", "--history-days", "400",
         "--latency", "0.15", "--seed", "9",
-    )  # fmt: skip
-    try:
+    ) as sim:  # fmt: skip
         yield sim
-    finally:
-        sim.stop()
 
 
 def stopped(env: dict[str, str], signum: int, ready: Callable[[], bool]) -> tuple[int, str, float]:
