@@ -35,7 +35,9 @@ START = days_ago(HISTORY_DAYS + 1)
 MIB = 1024 * 1024
 # A small cap and a short deadline keep each broken answer cheap; real pages stay far below.
 LIMITS = {"max_body_bytes": MIB, "request_deadline_s": 1.0}
-SHAPES = {"trickle_byte_s": 0.001, "huge_bytes": MIB + 256 * 1024, "broken_max_s": 10.0}
+# A byte every 50 ms: even the smallest answer (~30 bytes) outlasts the 1 s deadline, so every
+# trickle is a broken answer (at 1 ms a byte, small ones finished in time and were not retried).
+SHAPES = {"trickle_byte_s": 0.05, "huge_bytes": MIB + 256 * 1024, "broken_max_s": 10.0}
 KINDS = ["endless", "trickle", "huge", "html", "empty"]
 REASONS = {
     "endless": "response body over 1 MiB",
