@@ -1,7 +1,8 @@
-"""The dlt source `mews`: Mews Connector API reservations and product service orders.
+"""The dlt source `mews`: Mews Connector API reservations, orders, services, age categories.
 
-The source function only wires things: it validates config, builds one client per
-connection and returns the module-level resources of `mews_source.resources`.
+`configured_run` builds one connection's `ConnectionRun` from dlt configuration; the source
+`mews_source` is its resources, for a pipeline of your own (one `pipeline.run` loads all).
+The runner (`runner.run`) drives the run itself, in parts, with a run lock.
 """
 
 from datetime import UTC, datetime
@@ -10,8 +11,9 @@ from typing import Annotated, Any
 import dlt
 import httpx
 from dlt.common.configuration import with_config
+from dlt.common.schema import Schema
 from dlt.common.typing import SecretSentinel, TSecretStrValue
-from dlt.extract import DltResource
+from dlt.extract import DltResource, DltSource
 
 from mews_source import settings
 from mews_source.answers import AnswerLimits
@@ -25,31 +27,46 @@ from mews_source.config import (
 )
 from mews_source.errors import ConfigError, MewsError
 from mews_source.inflight import InFlightTarget
+from mews_source.operations import CATALOGUE
 from mews_source.ratelimit import SlidingWindowLimiter, shared_limiter
-from mews_source.resources import (
-    ORDER_TABLES,
-    SourceContext,
-    age_categories,
-    newest_wins,
-    product_service_orders,
-    reservations,
-    services,
-)
+from mews_source.resources import resources
+from mews_source.run import ConnectionRun
 
-RESOURCE_NAMES = ("reservations", "product_service_orders", "services", "age_categories")
+RESOURCE_NAMES = tuple(operation.name for operation in CATALOGUE)
+MAX_TABLE_NESTING = 2
 
 __all__ = [
     "RESOURCE_NAMES",
     "ConfigError",
+    "ConnectionRun",
     "MewsError",
-    "SourceContext",
     "configured_load_every_s",
+    "configured_run",
     "mews_source",
+    "run_source",
 ]
 
 
-@dlt.source(name="mews", section="mews", max_table_nesting=2)
-def mews_source(
+@dlt.source(name="mews", section="mews", max_table_nesting=MAX_TABLE_NESTING)
+def mews_source(connection: str | None = None, **overrides: Any) -> list[DltResource]:
+    """Every resource of one connection (`connection`, or the only one configured).
+
+    Configuration comes from dlt (`sources.mews.*`); `overrides` give keys of
+    `configured_run` explicitly. One `pipeline.run` loads everything.
+    """
+    return resources(configured_run(connection=connection, **overrides), CATALOGUE)
+
+
+def run_source(run: ConnectionRun, names: list[str]) -> DltSource:
+    """The source of one load of `run`: the named resources, with this load's hints."""
+    chosen = tuple(operation for operation in CATALOGUE if operation.name in names)
+    source = DltSource.from_data(Schema("mews"), "mews", resources(run, chosen))
+    source.max_table_nesting = MAX_TABLE_NESTING
+    return source
+
+
+@with_config(sections=("sources", "mews"))
+def configured_run(
     platform_url: str = dlt.config.value,
     client_token: TSecretStrValue | None = dlt.secrets.value,
     access_token: TSecretStrValue | None = None,
@@ -69,24 +86,14 @@ def mews_source(
     request_deadline_s: float = settings.REQUEST_DEADLINE_S,
     load_every_s: float | None = None,
     transport: httpx.BaseTransport | None = None,
-    contexts: list[SourceContext] | None = None,
-    context: SourceContext | None = None,
-) -> list[DltResource]:
-    """Resources for one connection (`connection`, or the only one configured).
+) -> ConnectionRun:
+    """One connection's run (`connection`, or the only one configured); sends no request.
 
-    `contexts`, when given, receives the per-connection context so a caller can read
-    request counts and page counts after the run; `transport` is the test seam.
     `max_body_bytes` and `request_deadline_s` bound one answer: a bigger or slower one is
-    retried like a 503, since a proxy or a broken server sent it.
-    `load_every_s` ends each order resource's part of the run after that many seconds
-    once requests wait for the rate limit, and fetching goes on while the part loads:
-    the caller then runs the pipeline again with `context` (this run's context) until
-    `context.unfinished(...)` is empty, as `runner.run` does. None: one `pipeline.run`.
-    A caller that found an order resource's tables empty may set `context.append_only`
-    and build the resources again with `context`: they then append (`SeenIds`).
+    retried like a 503, since a proxy or a broken server sent it. `load_every_s` ends a
+    load part after that many seconds once requests wait for the rate limit (the runner
+    then loads the next part); None: one load. `transport` replaces httpx's, e.g. in tests.
     """
-    if context is not None:
-        return _resources(context)
     chosen = select_connection(
         build_connections(access_token, enterprise_ids, connections), connection
     )
@@ -110,7 +117,7 @@ def mews_source(
         transport,
         concurrency,
     )
-    context = SourceContext(
+    return ConnectionRun(
         client=api,
         connection=chosen_connection,
         catalog=ServiceCatalog(api, chosen_connection.enterprise_ids, service_ids),
@@ -119,24 +126,6 @@ def mews_source(
         concurrency=max(1, concurrency),
         load_every_s=load_every_s,
     )
-    if contexts is not None:
-        contexts.append(context)
-    return _resources(context)
-
-
-def _resources(context: SourceContext) -> list[DltResource]:
-    chosen = [
-        reservations(context),
-        product_service_orders(context),
-        services(context),
-        age_categories(context),
-    ]
-    for resource in chosen:
-        if context.appends(resource.name):
-            resource.apply_hints(write_disposition="append")
-        elif resource.name in ORDER_TABLES:
-            resource.apply_hints(columns=newest_wins())
-    return chosen
 
 
 @with_config(sections=("sources", "mews"))

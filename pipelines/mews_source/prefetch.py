@@ -23,8 +23,9 @@ from functools import partial
 from typing import Any
 
 from mews_source.clock import ServerClock
-from mews_source.fetching import Outcome, Shape, WindowTask, fetch_task, next_tasks
+from mews_source.fetching import Shape, fetch_task
 from mews_source.paging import Post
+from mews_source.windows import Outcome, WindowTask, next_tasks
 
 BUFFER_PAGES = 10  # pages fetched ahead of the consumer: ~1-2 MB of Arrow each
 PUT_POLL_S = 0.1
@@ -94,9 +95,9 @@ class WindowFetcher:
         clock: ServerClock | None = None,
     ) -> None:
         self.tasks = [replace(task, root=index) for index, task in enumerate(tasks)]
-        self.done = [False] * len(self.tasks)
-        self.complete = False  # every task fetched and handed out
-        self.finished = False  # complete, or stopped by an error
+        self.window_done = [False] * len(self.tasks)  # every page of the window handed out
+        self.done = False  # every window handed out
+        self.stopped = False  # done, or stopped by an error
         self._post = post
         self._result_key = result_key
         self._shape = shape
@@ -111,7 +112,7 @@ class WindowFetcher:
 
     def take(self, enough: Callable[[], bool] | None = None) -> Iterator[Any]:
         """Shaped items as pages arrive, until the end or until `enough()` after a page."""
-        while not self.finished:
+        while not self.stopped:
             entry = self._next()
             if isinstance(entry, list):
                 yield from entry
@@ -132,25 +133,25 @@ class WindowFetcher:
         entry = self._held if self._held is not None else self._queue.get()
         self._held = None
         if isinstance(entry, WindowDone):
-            self.done[entry.root] = True
+            self.window_done[entry.root] = True
         elif isinstance(entry, Failed):
-            self.finished = True
+            self.stopped = True
             raise entry.error
         elif entry is END:
-            self.complete = self.finished = True
+            self.done = self.stopped = True
         return entry
 
     def _note_ready_markers(self) -> None:
         """Take markers already queued behind the last page, so state covers their windows."""
-        while self._held is None and not self.finished:
+        while self._held is None and not self.stopped:
             try:
                 entry = self._queue.get_nowait()
             except queue.Empty:
                 return
             if isinstance(entry, WindowDone):
-                self.done[entry.root] = True
+                self.window_done[entry.root] = True
             elif entry is END:
-                self.complete = self.finished = True
+                self.done = self.stopped = True
             else:
                 self._held = entry  # a page or a failure: the next part's first entry
 
@@ -201,8 +202,8 @@ class WindowFetcher:
                 )
                 running[workers.submit(call)] = task
             # Wake now and then: closing must not wait for an answer.
-            finished, _ = wait(running, timeout=PUT_POLL_S, return_when=FIRST_COMPLETED)
-            for future in finished:
+            answered, _ = wait(running, timeout=PUT_POLL_S, return_when=FIRST_COMPLETED)
+            for future in answered:
                 task = running.pop(future)
                 outcome = future.result()
                 # The freed slot goes to this task's own follow-up; only the rest are spare.

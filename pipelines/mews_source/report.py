@@ -3,7 +3,7 @@
 import inspect
 from collections import Counter
 
-from mews_source import mews_source
+from mews_source import configured_run
 from mews_source.errors import ConfigError
 from mews_source.explain import explain_config, explain_duckdb, explain_file
 from mews_source.runner import RunResult, exception_chain, find_mews_error
@@ -16,7 +16,7 @@ def describe_error(exc: BaseException) -> tuple[str, bool]:
     mews_error = find_mews_error(exc)
     if mews_error is not None:
         return _one_line(str(mews_error)), isinstance(mews_error, ConfigError)
-    source_fields = list(inspect.signature(mews_source).parameters)
+    source_fields = list(inspect.signature(configured_run).parameters)
     for candidate in exception_chain(exc):
         config = explain_config(candidate, source_fields)
         if config is not None:

@@ -16,13 +16,19 @@ from dlt.common.pipeline import LoadInfo
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.sql_client import SqlClientBase
 
-from mews_source import RESOURCE_NAMES, SourceContext, configured_load_every_s, mews_source
+from mews_source import (
+    RESOURCE_NAMES,
+    ConnectionRun,
+    configured_load_every_s,
+    configured_run,
+    run_source,
+)
 from mews_source.destinations import pipelines_dir as local_pipelines_dir
 from mews_source.destinations import resolve_destination
 from mews_source.errors import ConfigError, MewsError
 from mews_source.lock import run_lock
+from mews_source.operations import BY_NAME
 from mews_source.pending import finish_pending, load_extracted, remember_loads
-from mews_source.resources import ORDER_TABLES
 
 logger = logging.getLogger(__name__)
 
@@ -126,22 +132,19 @@ def run_connection(
     A rate-limited backfill comes in parts (`load_every_s`): each part is its own load and
     advances state over the windows it completed, while the next part is being fetched.
     """
-    contexts: list[SourceContext] = []
+    run: ConnectionRun | None = None
     result = ConnectionResult(name)
     try:
-        mews_source(connection=name, contexts=contexts, **source_args)
-        contexts[0].append_only = appending_resources(pipeline, resources, refresh)
-        source = mews_source(connection=name, context=contexts[0], **source_args)
+        run = configured_run(connection=name, **source_args)
+        run.appending = appending_resources(pipeline, resources, refresh)
         pending = list(resources)
         while pending:
-            _load(pipeline, source.with_resources(*pending), refresh and result.loads == 0)
+            _load(pipeline, run_source(run, pending), refresh and result.loads == 0)
             remember_loads(pipeline)
             result.loads += 1
             for table, rows in _row_counts(pipeline).items():
                 result.rows[table] = result.rows.get(table, 0) + rows
-            pending = contexts[0].unfinished(pending)
-            if pending:
-                source = mews_source(connection=name, context=contexts[0], **source_args)
+            pending = run.unfinished(pending)
     except Exception as exc:  # reported per connection; the CLI turns it into one line
         error = find_mews_error(exc)
         if error is None or isinstance(error, ConfigError):
@@ -149,18 +152,19 @@ def run_connection(
         result.error = str(error)
         logger.error("connection %s failed: %s", name, error)
     finally:
-        _collect(result, contexts)
+        if run is not None:
+            _collect(result, run)
     return result
 
 
 def appending_resources(
     pipeline: dlt.Pipeline, resources: Sequence[str], refresh: bool
 ) -> frozenset[str]:
-    """Order resources whose tables are all empty, or about to be dropped: they may append."""
-    candidates = [r for r in resources if r in ORDER_TABLES]
-    tables = [table for r in candidates for table in ORDER_TABLES[r]]
+    """Incremental resources whose tables are all empty, or about to be dropped: they append."""
+    candidates = [BY_NAME[r] for r in resources if BY_NAME[r].incremental]
+    tables = [table for operation in candidates for table in operation.tables]
     empty = set(tables) if refresh else empty_tables(pipeline, tables)
-    return frozenset(r for r in candidates if empty.issuperset(ORDER_TABLES[r]))
+    return frozenset(o.name for o in candidates if empty.issuperset(o.tables))
 
 
 def empty_tables(pipeline: dlt.Pipeline, tables: Sequence[str]) -> set[str]:
@@ -242,14 +246,13 @@ def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     return {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
 
 
-def _collect(result: ConnectionResult, contexts: list[SourceContext]) -> None:
-    for context in contexts:
-        stats = context.client.stats
-        result.requests += stats.requests
-        result.retries += stats.retries
-        result.responses_429 += stats.by_status.get(429, 0)
-        result.throttled_s += stats.throttled_s
-        for resource, report in context.reports.items():
-            result.windows[resource] = report.windows
-            result.pages += report.pages
-        context.close()
+def _collect(result: ConnectionResult, run: ConnectionRun) -> None:
+    stats = run.client.stats
+    result.requests += stats.requests
+    result.retries += stats.retries
+    result.responses_429 += stats.by_status.get(429, 0)
+    result.throttled_s += stats.throttled_s
+    for resource, report in run.reports.items():
+        result.windows[resource] = report.windows
+        result.pages += report.pages
+    run.close()

@@ -14,7 +14,7 @@ from mews_source.client import Credentials, MewsClient
 from mews_source.clock import ServerClock
 from mews_source.config import Connection
 from mews_source.ratelimit import SlidingWindowLimiter
-from mews_source.resources import SourceContext
+from mews_source.run import ConnectionRun
 from tests.unit.fakes import FakeClock
 
 LOCAL_START = datetime(2025, 6, 30, 12, 0, 0, tzinfo=UTC).timestamp()
@@ -132,7 +132,7 @@ def test_the_run_ends_on_the_server_clock_after_discovery_answered() -> None:
     server, clock = SkewedServer(local, -3600.0), ServerClock(local, local.sleep)
     catalog: Any = SimpleNamespace(services=lambda: server.answer(clock))  # discovery's answer
     client: Any = SimpleNamespace(server_clock=clock)
-    context = SourceContext(client, Connection("c", "t"), catalog, START, timedelta(0), 1)
+    context = ConnectionRun(client, Connection("c", "t"), catalog, START, timedelta(0), 1)
 
     run_end = context.run_end()
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from mews_source import settings
-from mews_source.fetching import (
+from mews_source.paging import Page
+from mews_source.windows import (
     MAX_SPLIT,
     Outcome,
     WindowTask,
@@ -14,7 +15,6 @@ from mews_source.fetching import (
     lighter_tasks,
     next_tasks,
 )
-from mews_source.paging import Page
 
 FILTERS = {"ServiceIds": ["s1"]}
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -9,9 +9,10 @@ from typing import Any
 import pyarrow as pa
 
 from mews_source.client import RequestStats
-from mews_source.fetching import WindowTask
-from mews_source.resources import OrderFeed, SourceContext
+from mews_source.feed import Feed
 from mews_source.rows import TIMESTAMP
+from mews_source.run import ConnectionRun
+from mews_source.windows import WindowTask
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 RUN_END = T0 + timedelta(days=300)
@@ -20,20 +21,21 @@ RUN_END = T0 + timedelta(days=300)
 def lane_tasks(service_ids: list[str], edges: list[int]) -> list[WindowTask]:
     """Consecutive windows of one lane, edges in days from T0."""
     filters = {"ServiceIds": service_ids}
+    scope = tuple(service_ids)
     return [
-        WindowTask(filters, T0 + timedelta(days=a), T0 + timedelta(days=b))
+        WindowTask(filters, T0 + timedelta(days=a), T0 + timedelta(days=b), scope=scope)
         for a, b in zip(edges, edges[1:], strict=False)
     ]
 
 
-def feed(tasks: list[WindowTask], done: list[bool], complete: bool = False) -> OrderFeed:
-    fetcher: Any = SimpleNamespace(tasks=tasks, done=done, complete=complete, finished=complete)
-    return OrderFeed(fetcher, ["a", "b", "c"], RUN_END)
+def feed(tasks: list[WindowTask], window_done: list[bool], done: bool = False) -> Feed:
+    fetcher: Any = SimpleNamespace(tasks=tasks, window_done=window_done, done=done, stopped=done)
+    return Feed(fetcher, ["a", "b", "c"], RUN_END)
 
 
 def test_marks_stop_at_the_first_window_not_yet_handed_out() -> None:
     tasks = lane_tasks(["a", "b"], [0, 90, 180, 270]) + lane_tasks(["c"], [30, 120, 210])
-    marks = feed(tasks, [True, False, True, True, True]).marks()
+    marks = feed(tasks, [True, False, True, True, True]).scanned_until()
     # Lane a+b: window 2 is done but window 1 is not, so nothing after day 90 counts.
     assert marks == {"a": T0 + timedelta(days=90), "b": T0 + timedelta(days=90),
                      "c": T0 + timedelta(days=210)}  # fmt: skip
@@ -41,12 +43,12 @@ def test_marks_stop_at_the_first_window_not_yet_handed_out() -> None:
 
 def test_a_lane_without_a_done_first_window_keeps_its_old_mark() -> None:
     tasks = lane_tasks(["a"], [0, 90, 180]) + lane_tasks(["c"], [0, 90])
-    assert feed(tasks, [False, True, True]).marks() == {"c": T0 + timedelta(days=90)}
+    assert feed(tasks, [False, True, True]).scanned_until() == {"c": T0 + timedelta(days=90)}
 
 
 def test_a_complete_fetch_marks_every_service_up_to_the_run_end() -> None:
     tasks = lane_tasks(["a"], [0, 90])
-    assert feed(tasks, [True], complete=True).marks() == dict.fromkeys("abc", RUN_END)
+    assert feed(tasks, [True], done=True).scanned_until() == dict.fromkeys("abc", RUN_END)
 
 
 def test_an_older_range_moves_read_from_back_over_its_done_windows_only() -> None:
@@ -55,21 +57,21 @@ def test_an_older_range_moves_read_from_back_over_its_done_windows_only() -> Non
     # Newest first: the window next to the old start is done, the oldest one is not yet.
     partly = feed([*older, *newer], [True, False, True])
     assert partly.read_from() == {"a": T0 - timedelta(days=90)}
-    assert partly.marks() == {"a": T0 + timedelta(days=90)}, "history does not cap the mark"
+    assert partly.scanned_until() == {"a": T0 + timedelta(days=90)}, "history does not cap the mark"
     assert feed([*older, *newer], [False, True, True]).read_from() == {}
-    assert feed([*older, *newer], [True] * 3, complete=True).read_from() == {
+    assert feed([*older, *newer], [True] * 3, done=True).read_from() == {
         "a": T0 - timedelta(days=180)
     }
 
 
-def test_no_services_means_no_marks() -> None:
-    assert OrderFeed(None, [], RUN_END).marks() == {}
-    assert OrderFeed(None, [], RUN_END).finished
+def test_no_scopes_means_no_marks() -> None:
+    assert Feed(None, [], RUN_END).scanned_until() == {}
+    assert Feed(None, [], RUN_END).done
 
 
-def context(load_every_s: float | None) -> SourceContext:
+def context(load_every_s: float | None) -> ConnectionRun:
     client: Any = SimpleNamespace(stats=RequestStats())
-    return SourceContext(client, None, None, T0, timedelta(0), 1, load_every_s=load_every_s)  # type: ignore[arg-type]
+    return ConnectionRun(client, None, None, T0, timedelta(0), 1, load_every_s=load_every_s)  # type: ignore[arg-type]
 
 
 def test_a_part_needs_both_the_time_and_requests_held_back_by_the_rate_limit() -> None:
@@ -94,21 +96,21 @@ def held_page(seconds: int) -> tuple[pa.Table, None]:
 
 
 def test_held_records_hold_the_marks_back_and_the_feed_open_until_merged() -> None:
-    appended = feed(lane_tasks(["a"], [0, 90]), [True], complete=True)
+    appended = feed(lane_tasks(["a"], [0, 90]), [True], done=True)
     appended.held.extend([held_page(7), held_page(3)])
-    assert appended.merge_pending and not appended.finished
+    assert appended.merging and not appended.done
     # Not loaded yet: a run that dies here must re-read them (from the whole second below).
-    assert appended.marks() == dict.fromkeys("abc", T0 + timedelta(days=200, seconds=3))
+    assert appended.scanned_until() == dict.fromkeys("abc", T0 + timedelta(days=200, seconds=3))
     appended.held.clear()
-    assert not appended.merge_pending and appended.finished
-    assert appended.marks() == dict.fromkeys("abc", RUN_END)
+    assert not appended.merging and appended.done
+    assert appended.scanned_until() == dict.fromkeys("abc", RUN_END)
 
 
 def test_a_resource_appends_only_if_chosen_and_not_in_its_merge_load() -> None:
     ctx = context(None)
-    ctx.append_only = frozenset({"reservations"})
+    ctx.appending = frozenset({"reservations"})
     assert ctx.appends("reservations") and not ctx.appends("product_service_orders")
-    appended = feed(lane_tasks(["a"], [0, 90]), [True], complete=True)
+    appended = feed(lane_tasks(["a"], [0, 90]), [True], done=True)
     ctx.feeds["reservations"] = appended
     appended.held.append(held_page(1))
     assert not ctx.appends("reservations")

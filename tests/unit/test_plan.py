@@ -2,24 +2,34 @@
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from mews_source.clock import ServerClock
-from mews_source.config import Connection
-from mews_source.fetching import WindowTask, fetch_task
-from mews_source.resources import RESERVATIONS, SourceContext, _plan
+from mews_source.fetching import fetch_task
+from mews_source.windows import Span, WindowTask, chunks, plan
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 RUN_END = datetime(2025, 6, 30, 12, 0, 1, tzinfo=UTC)
 SETTLED = RUN_END - timedelta(milliseconds=200)  # the server's time has surely passed it
 
 
-def make_context(overlap: timedelta = timedelta(minutes=10)) -> SourceContext:
-    client: Any = SimpleNamespace()
-    return SourceContext(client, Connection("c", "token"), None, T0, overlap, 4)  # type: ignore[arg-type]
+def span(overlap: timedelta = timedelta(minutes=10), settled: datetime = SETTLED) -> Span:
+    return Span(T0, overlap, RUN_END, settled)
+
+
+def service_filters(chunk: list[str]) -> dict[str, Any]:
+    return {"ServiceIds": chunk}
+
+
+def make_plan(
+    scopes: list[str],
+    scanned: dict[str, str],
+    read_from: dict[str, str] | None = None,
+    window: Span | None = None,
+) -> list[WindowTask]:
+    return plan(scopes, scanned, read_from or {}, window or span(), service_filters)
 
 
 def by_lane(tasks: list[WindowTask]) -> dict[tuple[str, ...], list[WindowTask]]:
@@ -41,9 +51,7 @@ def by_lane(tasks: list[WindowTask]) -> dict[tuple[str, ...], list[WindowTask]]:
 def test_each_scope_is_covered_to_the_run_end_and_its_last_window_is_read_last(
     scanned: dict[str, str], last_span: timedelta | None
 ) -> None:
-    tasks = _plan(
-        make_context(), RESERVATIONS, ["a", "b"], scanned, run_end=RUN_END, settled=SETTLED
-    )
+    tasks = make_plan(["a", "b"], scanned)
 
     lanes = by_lane(tasks)
     for lane_tasks in lanes.values():
@@ -69,10 +77,7 @@ def test_each_scope_is_covered_to_the_run_end_and_its_last_window_is_read_last(
 )
 def test_only_what_the_server_may_still_stamp_waits_for_the_run_end(start: datetime) -> None:
     settled = RUN_END - timedelta(seconds=3, milliseconds=400)  # clock bounds 3.4 s apart
-    context = make_context(overlap=timedelta(0))
-    tasks = _plan(
-        context, RESERVATIONS, ["a"], {"a": start.isoformat()}, run_end=RUN_END, settled=settled
-    )
+    tasks = make_plan(["a"], {"a": start.isoformat()}, window=span(timedelta(0), settled))
 
     at_once = [t for t in tasks if t.not_before is None]
     waiting = [(t.start, t.end) for t in tasks if t.not_before == RUN_END]
@@ -106,14 +111,28 @@ def test_an_earlier_start_date_adds_the_older_range_newest_first() -> None:
     scanned = {"a": (RUN_END - timedelta(hours=1)).isoformat()}
     read_from = {"a": first_start.isoformat()}
 
-    tasks = _plan(
-        make_context(), RESERVATIONS, ["a"], scanned, read_from, run_end=RUN_END, settled=SETTLED
-    )
+    tasks = make_plan(["a"], scanned, read_from)
 
     older = [t for t in tasks if t.history]
     assert older[0].end == first_start and older[-1].start == T0
     assert all(a.start == b.end for a, b in zip(older, older[1:], strict=False)), "a gap"
     assert [t for t in tasks if not t.history] == [t for t in tasks if t.start >= first_start]
-    again = _plan(make_context(), RESERVATIONS, ["a"], scanned, {"a": T0.isoformat()},
-                  run_end=RUN_END, settled=SETTLED)  # fmt: skip
+    again = make_plan(["a"], scanned, {"a": T0.isoformat()})
     assert not [t for t in again if t.history], "read back to start_date already"
+
+
+def test_scopes_come_in_chunks_of_the_id_limit_and_each_task_names_its_scope() -> None:
+    ids = [f"s{n:04d}" for n in range(2500)]
+    tasks = plan(ids, {}, {}, span(), service_filters, id_limit=1000)
+
+    lanes = by_lane(tasks)
+    assert sorted(len(lane) for lane in lanes) == [500, 1000, 1000]
+    assert all(task.scope == tuple(task.filters["ServiceIds"]) for task in tasks)
+    assert [list(lane) for lane in lanes] == list(chunks(ids, 1000))
+
+
+def test_windows_stay_within_the_operation_s_maximum_interval() -> None:
+    tasks = plan(["a"], {}, {}, span(), service_filters, months=1)
+
+    assert all(task.end - task.start <= timedelta(days=29) for task in tasks)
+    assert len(tasks) > 17

@@ -11,9 +11,8 @@ import pytest
 
 from mews_source import settings
 from mews_source.errors import MewsApiError, RequestTooHeavyError
-from mews_source.fetching import WindowTask
 from mews_source.prefetch import WindowFetcher
-from mews_source.windows import split_windows
+from mews_source.windows import WindowTask, split_windows
 
 FILTERS = {"ServiceIds": ["s1"]}
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -259,18 +258,18 @@ def test_parts_together_hold_every_record_once_and_markers_follow_their_pages(
     taken: list[str] = []
     parts = 0
     try:
-        while not fetcher.finished:
+        while not fetcher.stopped:
             taken.extend(fetcher.take(after_pages(4)))
             parts += 1
             # A window marked done has handed out every one of its records already.
-            for index, done in enumerate(fetcher.done):
+            for index, done in enumerate(fetcher.window_done):
                 if done:
                     inside = {r["Id"] for r in records if window_of(r, tasks) == index}
                     assert inside <= set(taken), f"window {index} marked done too early"
     finally:
         fetcher.close()
 
-    assert fetcher.complete and all(fetcher.done)
+    assert fetcher.done and all(fetcher.window_done)
     assert set(taken) == set(by_id)
     assert parts >= 300 // 10 // 4
     if concurrency == 1:
@@ -283,12 +282,12 @@ def test_a_part_ends_after_the_page_that_said_enough() -> None:
     fetcher = WindowFetcher(api, KEY, plan(T0, T0 + timedelta(days=10), 10), ids_of, 1)
     try:
         first = list(fetcher.take(after_pages(2)))
-        assert len(first) == 20 and not fetcher.finished
+        assert len(first) == 20 and not fetcher.stopped
         rest = list(fetcher.take())
     finally:
         fetcher.close()
     assert sorted(first + rest) == sorted(ids_of(records))
-    assert fetcher.complete
+    assert fetcher.done
 
 
 def test_the_fetcher_keeps_fetching_between_parts_up_to_its_buffer() -> None:
@@ -328,8 +327,8 @@ def test_an_error_reaches_the_part_that_takes_it_and_nothing_is_marked_done() ->
             list(fetcher.take())
     finally:
         fetcher.close()
-    assert fetcher.finished and not fetcher.complete
-    assert fetcher.done == [False]
+    assert fetcher.stopped and not fetcher.done
+    assert fetcher.window_done == [False]
 
 
 def test_close_stops_fetching_while_the_buffer_is_full() -> None:

@@ -7,7 +7,9 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mews_source.windows import MAX_WINDOW_DAYS, add_months, split_evenly, split_windows
+from mews_source.windows import add_months, split_evenly, split_windows
+
+MAX_WINDOW_DAYS = timedelta(days=89)  # the documented 3 months, counted in days
 
 
 def utc(*parts: int) -> datetime:

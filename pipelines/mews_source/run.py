@@ -1,0 +1,214 @@
+"""One connection's run: its client, its scopes, its feeds and the moment it reads up to.
+
+A run plans the windows of every scope, fetches them in the background, hands dlt one load
+at a time and advances each scope's mark over the windows it completed (see `feed`). The
+runner drives it: it builds the run, sets which operations append, and loads parts until
+`unfinished` is empty. dlt's source (`mews_source`) only builds one from configuration.
+"""
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from mews_source import arrow_pages
+from mews_source.catalog import ServiceCatalog
+from mews_source.client import MewsClient
+from mews_source.config import Connection
+from mews_source.feed import Feed, Shaped, admitted
+from mews_source.operations import Operation
+from mews_source.prefetch import WindowFetcher
+from mews_source.seen import SeenIds
+from mews_source.windows import Span, plan
+
+logger = logging.getLogger(__name__)
+
+ALL = "all"  # the one scope key of an operation that takes no ServiceIds
+
+
+@dataclass
+class ResourceReport:
+    """What one resource did in a run, for the summary."""
+
+    windows: int = 0
+    pages: int = 0
+    records: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add_page(self, records: int) -> None:
+        """Count one page; called from the fetch worker threads."""
+        with self._lock:
+            self.pages += 1
+            self.records += records
+
+
+@dataclass
+class ConnectionRun:
+    """Everything one connection's run reads with, and what it has read so far."""
+
+    client: MewsClient
+    connection: Connection
+    catalog: ServiceCatalog
+    start: datetime
+    overlap: timedelta
+    concurrency: int
+    load_every_s: float | None = None  # None: everything in one load
+    appending: frozenset[str] = frozenset()  # operations whose tables were empty at the start
+    reports: dict[str, ResourceReport] = field(default_factory=dict)
+    feeds: dict[str, Feed] = field(default_factory=dict)
+    _run_end: datetime | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def run_end(self) -> datetime:
+        """Where every window of this run ends: the whole second after the server's now.
+
+        Requests carry whole seconds and filters are half-open. Each scope's last window (a
+        backfill's: its last second) is read only once the end has passed (see `windows`):
+        then every change stamped before the end has happened, and every later change falls
+        in the next run's windows: none can slip between two runs, even with no overlap. The
+        server stamps the changes, so the end and that wait are on its clock (`ServerClock`,
+        read from its answers: discovery, asked first, gives one).
+        """
+        with self._lock:
+            if self._run_end is None:
+                self.catalog.services()
+                clock = self.client.server_clock
+                self._run_end = clock.latest().replace(microsecond=0) + timedelta(seconds=1)
+                clock.report()
+            return self._run_end
+
+    def report(self, resource: str) -> ResourceReport:
+        return self.reports.setdefault(resource, ResourceReport())
+
+    def scopes(self, operation: Operation) -> list[str]:
+        """The scope keys the operation is read for: its services' ids, or one for all."""
+        if operation.service_kind is None:
+            return [ALL]
+        return self.catalog.service_ids(operation.service_kind)
+
+    def filters(self, operation: Operation) -> Callable[[list[str]], dict[str, Any]]:
+        """The scope filters of one request for a chunk of scope keys."""
+        enterprise_ids = list(self.connection.enterprise_ids)
+
+        def scoped(chunk: list[str]) -> dict[str, Any]:
+            filters: dict[str, Any] = {}
+            if operation.service_kind is not None:
+                filters["ServiceIds"] = chunk
+            if operation.enterprise_scoped and enterprise_ids:
+                filters["EnterpriseIds"] = enterprise_ids
+            return filters
+
+        return scoped
+
+    def feed(self, operation: Operation, marks: Mapping[str, Mapping[str, str]]) -> Feed:
+        """The operation's feed, started on first use from its state `marks`."""
+        feed = self.feeds.get(operation.name)
+        if feed is None:
+            feed = self.feeds[operation.name] = self._start(operation, marks)
+        return feed
+
+    def part_timer(self) -> Callable[[], bool] | None:
+        """When a load part has had enough: `load_every_s` passed and requests were held back.
+
+        Loading while requests wait for the rate budget anyway costs nothing; when nothing
+        waits (our CPU is the limit), parts would only add loads, so the run stays in one.
+        """
+        if not self.load_every_s or self.load_every_s <= 0:
+            return None
+        every, stats = self.load_every_s, self.client.stats
+        started, throttled = time.monotonic(), stats.throttled_s
+
+        def enough() -> bool:
+            return time.monotonic() - started >= every and stats.throttled_s > throttled
+
+        return enough
+
+    def unfinished(self, resources: list[str]) -> list[str]:
+        """Which of `resources` still have pages (or held records) to load in this run."""
+        return [r for r in resources if r in self.feeds and not self.feeds[r].done]
+
+    def appends(self, resource: str) -> bool:
+        """Whether this load of `resource` appends (its tables were empty when the run began).
+
+        The run's Ids are deduplicated as they arrive; only newer versions of records it
+        already appended (see `SeenIds`) go to a last load, which merges.
+        """
+        feed = self.feeds.get(resource)
+        return resource in self.appending and not (feed and feed.merging)
+
+    def close(self) -> None:
+        """Stop every background fetch and close the HTTP client."""
+        for feed in self.feeds.values():
+            feed.close()
+        self.client.close()
+
+    def _start(self, operation: Operation, marks: Mapping[str, Mapping[str, str]]) -> Feed:
+        """Plan the operation's windows and start fetching them in the background."""
+        scopes = self.scopes(operation)
+        run_end = self.run_end()
+        if not scopes:
+            logger.warning("%s: no %s services visible", operation.name, operation.service_kind)
+            return Feed(None, [], run_end)
+        span = Span(self.start, self.overlap, run_end, self.client.server_clock.earliest())
+        tasks = plan(
+            scopes,
+            marks["scanned_until"],
+            marks["read_from"],
+            span,
+            self.filters(operation),
+            operation.max_interval_months,
+            operation.id_limit,
+            operation.page_size,
+        )
+        logger.info(
+            "%s [%s]: %d scopes, %d windows up to %s",
+            *(operation.name, self.connection.name, len(scopes), len(tasks), run_end.isoformat()),
+        )
+        self.report(operation.name).windows += len(tasks)
+        seen = SeenIds() if operation.name in self.appending else None
+        feed = Feed(None, scopes, run_end, seen)
+        feed.fetcher = self._fetcher(operation, tasks, feed)
+        return feed
+
+    def _fetcher(self, operation: Operation, tasks: list[Any], feed: Feed) -> WindowFetcher:
+        report = self.report(operation.name)
+        enterprises = self.catalog.enterprise_by_service()
+        schema = arrow_pages.page_schema(
+            operation.result_key, operation.fields, operation.person_counts
+        )
+
+        def shape(records: Any) -> list[Shaped]:
+            """Runs on a fetch worker thread."""
+            report.add_page(len(records))
+            return [admitted(feed, records, functools.partial(shaped, operation, enterprises))]
+
+        def decode(body: bytes) -> dict[str, Any] | None:
+            return arrow_pages.read_page(body, operation.result_key, schema)
+
+        return WindowFetcher(
+            functools.partial(self.client.post, operation.path, decode=decode),
+            operation.result_key,
+            tasks,
+            shape,
+            self.concurrency,
+            in_flight=self.client.in_flight,
+            clock=self.client.server_clock,
+        )
+
+
+def shaped(operation: Operation, enterprises: dict[str, str], records: Any) -> Shaped:
+    """Arrow tables for one page (runs on a worker thread)."""
+    ids = arrow_pages.enterprise_ids_of(records, enterprises)
+    parent = arrow_pages.parent_table(records, operation.fields, ids)
+    child = None
+    if operation.person_counts:
+        updated = parent.column("updated_utc").combine_chunks()
+        child = arrow_pages.person_count_table(records, ids, updated)
+    return parent, child
+
+
+__all__ = ["ALL", "ConnectionRun", "ResourceReport"]
