@@ -127,6 +127,19 @@ def memory_lines(results: Sequence[dict[str, Any]]) -> list[str]:
     ]
 
 
+def quiet_lines(results: Sequence[dict[str, Any]]) -> list[str]:
+    """(d): the wall of a run that finds nothing new, connector against rest_api."""
+    walls = {r["tool"]: r for r in results if r["regime"] == "d"}
+    if not set(TOOLS) <= set(walls):
+        return []
+    ours, theirs = walls["connector"], walls["rest_api"]
+    return [
+        f"(d) N={ours['n']:,}, nothing new: connector {ours['wall_s']:.1f} s "
+        f"({_count(ours['requests'])} requests) vs rest_api {theirs['wall_s']:.1f} s "
+        f"({_count(theirs['requests'])} requests) = {ours['wall_s'] / theirs['wall_s']:.2f}x"
+    ]
+
+
 def chart(results: Sequence[dict[str, Any]], path: Path) -> None:
     """rows/s and peak RSS against N per tool (regime a), and (b) wall time against ideal."""
     fig, (speed, memory, throttled) = plt.subplots(1, 3, figsize=(15, 4.5))
