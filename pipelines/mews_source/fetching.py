@@ -14,17 +14,17 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mews_source import arrow_pages, settings
+from mews_source import settings
 from mews_source.clock import ServerClock
 from mews_source.errors import RequestTooHeavyError
 from mews_source.paging import Page, Post, page_request, parse_page
-from mews_source.rows import timestamps
+from mews_source.shaping import updated_utc
 from mews_source.windows import split_evenly
 
 logger = logging.getLogger(__name__)
 
 MAX_SPLIT = 16
-Shape = Callable[[Any], list[Any]]  # a page's records: dicts, or an Arrow StructArray
+Shape = Callable[[Any], list[Any]]  # a page's records (a StructArray) -> shaped items
 
 
 @dataclass(frozen=True)
@@ -157,10 +157,3 @@ def _whole_seconds(windows: list[tuple[datetime, datetime]]) -> list[tuple[datet
 
     edges = [windows[0][0]] + [floor(end) for _, end in windows[:-1]] + [windows[-1][1]]
     return [(edges[i], edges[i + 1]) for i in range(len(windows)) if edges[i] <= edges[i + 1]]
-
-
-def updated_utc(items: Any) -> pa.Array:
-    """UpdatedUtc of a page's records (dicts or an Arrow StructArray) as UTC timestamps."""
-    if isinstance(items, pa.StructArray):
-        return arrow_pages.updated_utc(items)
-    return timestamps([r.get("UpdatedUtc") for r in items], "UpdatedUtc")

@@ -20,20 +20,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.common.schema.typing import TMergeDispositionDict
 
-from mews_source import arrow_pages, rows, settings
+from mews_source import settings, shaping
 from mews_source.batching import Batch, PageBatcher
 from mews_source.catalog import ServiceCatalog
 from mews_source.client import MewsClient
 from mews_source.config import Connection
-from mews_source.fetching import WindowTask, updated_utc
+from mews_source.fetching import WindowTask
 from mews_source.paging import fetch_pages
 from mews_source.prefetch import WindowFetcher
 from mews_source.seen import SeenIds
+from mews_source.shaping import updated_utc
 from mews_source.windows import split_windows
 
 logger = logging.getLogger(__name__)
 
-Records: TypeAlias = list[dict[str, Any]] | pa.StructArray  # dicts, or the Arrow fast path
 Shaped: TypeAlias = tuple[pa.Table, pa.Table | None]  # a page's parent table, person counts
 
 # A scope's last window is read once the run's end has passed on the server. A long one (a
@@ -234,14 +234,14 @@ class OrderSpec:
 
 
 RESERVATIONS = OrderSpec(
-    "reservations", settings.RESERVATIONS, "Bookable", tuple(rows.RESERVATION_FIELDS), True
+    "reservations", settings.RESERVATIONS, "Bookable", shaping.RESERVATION_FIELDS, True
 )
 
 PRODUCT_SERVICE_ORDERS = OrderSpec(
     "product_service_orders",
     settings.PRODUCT_SERVICE_ORDERS,
     "Additional",
-    tuple(rows.PRODUCT_SERVICE_ORDER_FIELDS),
+    shaping.PRODUCT_SERVICE_ORDER_FIELDS,
     False,
 )
 # The tables each order resource loads: all empty at a run's start, the resource appends.
@@ -355,22 +355,20 @@ def _fetcher(
     report.windows += len(tasks)
     enterprises = context.catalog.enterprise_by_service()
 
-    def shape(records: Records) -> list[Shaped]:
+    def shape(records: pa.StructArray) -> list[Shaped]:
         """Runs on a fetch worker thread."""
         report.add_page(len(records))
         if feed.seen is None:
             return [_shape_page(spec, records, enterprises)]
-        if not isinstance(records, pa.StructArray):
-            rows.require_identity(records)
         verdict = feed.seen.admit(_ids(records), updated_utc(records))
         if verdict.newer.true_count:
             feed.held.append(_shape_page(spec, _filtered(records, verdict.newer), enterprises))
         return [_shape_page(spec, _filtered(records, verdict.first), enterprises)]
 
-    schema = arrow_pages.page_schema(spec.endpoint.result_key, spec.fields, spec.with_person_counts)
+    schema = shaping.page_schema(spec.endpoint.result_key, spec.fields, spec.with_person_counts)
 
-    def decode(body: bytes) -> dict[str, Any] | None:
-        return arrow_pages.read_page(body, spec.endpoint.result_key, schema)
+    def decode(body: bytes) -> dict[str, Any]:
+        return shaping.read_page(body, spec.endpoint.result_key, schema)
 
     return WindowFetcher(
         functools.partial(context.client.post, spec.endpoint.path, decode=decode),
@@ -473,37 +471,25 @@ def _marks(kind: str, connection: Connection) -> dict[str, str]:
     return marks.setdefault(connection.name, {})
 
 
-def _shape_page(spec: OrderSpec, records: Records, enterprises: dict[str, str]) -> Shaped:
+def _shape_page(spec: OrderSpec, records: pa.StructArray, enterprises: dict[str, str]) -> Shaped:
     """Arrow tables for one page (runs on a worker thread)."""
-    if isinstance(records, pa.StructArray):
-        ids = arrow_pages.enterprise_ids_of(records, enterprises)
-        parent = arrow_pages.parent_table(records, spec.fields, ids)
-    else:
-        rows.require_identity(records)
-        ids = rows.enterprise_ids_of(records, enterprises)
-        parent = rows.parent_table(records, spec.fields, ids)
+    ids = shaping.enterprise_ids_of(records, enterprises)
+    parent = shaping.parent_table(records, spec.fields, ids)
     child = None
     if spec.with_person_counts:
         updated = parent.column("updated_utc").combine_chunks()
-        if isinstance(records, pa.StructArray):
-            child = arrow_pages.person_count_table(records, ids, updated)
-        else:
-            child = rows.person_count_table(records, ids, updated)
+        child = shaping.person_count_table(records, ids, updated)
     return parent, child
 
 
-def _ids(records: Records) -> pa.Array:
-    if isinstance(records, pa.StructArray):
-        return records.field("Id")
-    return pa.array([record["Id"] for record in records], pa.string())
+def _ids(records: pa.StructArray) -> pa.Array:
+    return records.field("Id")
 
 
-def _filtered(records: Records, keep: pa.BooleanArray) -> Records:
+def _filtered(records: pa.StructArray, keep: pa.BooleanArray) -> pa.StructArray:
     if keep.true_count == len(records):  # the usual page: nothing read before
         return records
-    if isinstance(records, pa.StructArray):
-        return records.filter(keep)
-    return [record for record, kept in zip(records, keep.to_pylist(), strict=True) if kept]
+    return records.filter(keep)
 
 
 def held_since(held: list[Shaped]) -> datetime:

@@ -11,7 +11,7 @@ import pyarrow as pa
 from mews_source.client import RequestStats
 from mews_source.fetching import WindowTask
 from mews_source.resources import OrderFeed, SourceContext
-from mews_source.rows import TIMESTAMP
+from mews_source.shaping import TIMESTAMP
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 RUN_END = T0 + timedelta(days=300)
