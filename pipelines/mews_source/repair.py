@@ -29,9 +29,9 @@ def repair(records: list[dict[str, Any]], declared: pa.StructType) -> pa.StructA
     """
     require_identity(records)
     names = [field.name for field in declared]
-    arrays = [_declared(field, [r.get(field.name) for r in records]) for field in declared]
+    arrays = [_declared(field, _column(records, field.name)) for field in declared]
     for key in sorted(set().union(*records) - set(names)):
-        array = _unknown([r.get(key) for r in records])
+        array = _unknown(_column(records, key))
         if array is not None:
             names.append(key)
             arrays.append(array)
@@ -46,27 +46,36 @@ def require_identity(records: list[dict[str, Any]]) -> None:
                 raise MalformedPageError(f"record {position} of a page has no {key}")
 
 
+def _column(records: list[dict[str, Any]], key: str) -> list[Any]:
+    return [r.get(key) for r in records]
+
+
 def _declared(field: pa.Field, values: list[Any]) -> pa.Array:
     if field.name == "Options":
         return _options(values, [f.name for f in field.type])
     if field.name == "PersonCounts":
-        return pa.array([_person_counts(v) for v in values], field.type)
+        return _person_counts(values, field.type.value_type)
     if field.type == BOOL:
         return pa.array(_bools(values), BOOL)
     if field.name.endswith("Utc"):
-        return pa.array(_iso_strings(values, field.name), STRING)
-    return pa.array(_texts(values), STRING)
+        return _iso_strings(values, field.name)
+    return _texts(values)
 
 
-def _iso_strings(values: list[Any], key: str) -> list[Any]:
+def _iso_strings(values: list[Any], key: str) -> pa.Array:
     """A documented datetime must be a string; `shaping` parses (and tolerates) its format."""
-    if not all(v is None or isinstance(v, str) for v in values):
-        raise MalformedPageError(f"{key} holds a value that is not an ISO 8601 string")
-    return values
+    try:
+        return pa.array(values, STRING)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        raise MalformedPageError(f"{key} holds a value that is not an ISO 8601 string") from None
 
 
-def _texts(values: list[Any]) -> list[str | None]:
-    return [_text(v) for v in values]
+def _texts(values: list[Any]) -> pa.Array:
+    """Strings as they are (at C speed when all are); anything else as JSON text."""
+    try:
+        return pa.array(values, STRING)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([_text(v) for v in values], STRING)
 
 
 def _text(value: Any) -> str | None:
@@ -77,6 +86,8 @@ def _text(value: Any) -> str | None:
 
 
 def _bools(values: list[Any]) -> list[bool | None]:
+    if all(v is None or v is True or v is False for v in values):
+        return values
     return [_bool(v) for v in values]
 
 
@@ -99,7 +110,7 @@ def _options(values: list[Any], documented: list[str]) -> pa.StructArray:
         if key in documented or all(v is None or isinstance(v, bool) for v in column):
             arrays.append(pa.array(_bools(column), BOOL))
         else:
-            arrays.append(pa.array(_texts(column), STRING))
+            arrays.append(_texts(column))
     return pa.StructArray.from_arrays(arrays, names=names)
 
 
@@ -108,7 +119,7 @@ def _unknown(values: list[Any]) -> pa.Array | None:
     if all(v is None for v in values):
         return None
     if not all(v is None or isinstance(v, dict) for v in values):
-        return pa.array(_texts(values), STRING)
+        return _texts(values)
     names, arrays = [], []
     for key in sorted(set().union(*(v for v in values if v))):
         array = _unknown([v.get(key) if v else None for v in values])
@@ -121,14 +132,20 @@ def _unknown(values: list[Any]) -> pa.Array | None:
     return pa.StructArray.from_arrays(arrays, names=names, mask=nulls)
 
 
-def _person_counts(value: Any) -> list[dict[str, Any]]:
-    entries = value or []
-    if not isinstance(entries, list):
-        raise MalformedPageError("a reservation's PersonCounts is not a list")
-    return [
-        {"AgeCategoryId": _age_category(entry), "Count": _count(entry.get("Count"))}
-        for entry in entries
-    ]
+def _person_counts(values: list[Any], entry: pa.StructType) -> pa.ListArray:
+    """Each record's entries, checked; a missing or null list is an empty one (a tombstone)."""
+    offsets, categories, counts = [0], [], []
+    for value in values:
+        entries = value or []
+        if not isinstance(entries, list):
+            raise MalformedPageError("a reservation's PersonCounts is not a list")
+        for item in entries:
+            categories.append(_age_category(item))
+            counts.append(_count(item.get("Count")))
+        offsets.append(len(categories))
+    columns = [pa.array(categories, STRING), pa.array(counts, pa.int64())]
+    items = pa.StructArray.from_arrays(columns, fields=list(entry))
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), items)
 
 
 def _age_category(entry: Any) -> str:
