@@ -88,11 +88,9 @@ def read_page(body: bytes, result_key: str, schema: pa.Schema) -> dict[str, Any]
     without a list of objects under `result_key`, or beyond repair, `MalformedPageError`.
     Only the reader's shape is fast: a page it refuses is parsed again in Python.
     """
-    table = _read(body, schema)
-    if table is not None:
-        records = _records(table, result_key)
-        if records is not None and _supported(records, result_key, schema):
-            return {result_key: records, "Cursor": table.column("Cursor")[0].as_py()}
+    page = _read_documented(body, result_key, schema)
+    if page is not None:
+        return page
     data = orjson.loads(body)
     items = data.get(result_key) if isinstance(data, dict) else None
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -186,10 +184,10 @@ def timestamps(values: pa.Array, key: str) -> pa.Array:
         raise MalformedPageError(f"{key} holds a value that is not an ISO 8601 datetime") from None
 
 
-def _read(body: bytes, schema: pa.Schema) -> pa.Table | None:
-    """The body as a one-row table of `schema`, or None where the reader refuses it."""
+def _read_documented(body: bytes, result_key: str, schema: pa.Schema) -> dict[str, Any] | None:
+    """The page as Arrow's reader reads it, or None unless it has the documented shape."""
     try:
-        return pj.read_json(
+        table = pj.read_json(
             pa.BufferReader(body),  # read natively: a Python file would need the GIL per read
             read_options=pj.ReadOptions(use_threads=False, block_size=len(body) + 1024),
             parse_options=pj.ParseOptions(
@@ -200,12 +198,12 @@ def _read(body: bytes, schema: pa.Schema) -> pa.Table | None:
         )
     except ARROW_ERRORS:
         return None
-
-
-def _records(table: pa.Table, result_key: str) -> pa.StructArray | None:
     if table.num_rows != 1 or table.column(result_key).null_count:
         return None
-    return pc.list_flatten(table.column(result_key).combine_chunks())
+    records = pc.list_flatten(table.column(result_key).combine_chunks())
+    if not _supported(records, result_key, schema):
+        return None
+    return {result_key: records, "Cursor": table.column("Cursor")[0].as_py()}
 
 
 def _supported(records: pa.StructArray, result_key: str, schema: pa.Schema) -> bool:
