@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from mews_source import settings
+from mews_source import operations, settings
 from mews_source.client import MewsClient
 from mews_source.errors import ConfigError
 from mews_source.paging import fetch_pages
@@ -55,9 +55,9 @@ class ServiceCatalog:
         if self._configured:
             filters["ServiceIds"] = self._configured
         services: list[dict[str, Any]] = []
-        services_op = self._client.operation(settings.SERVICES.path)
+        services_op = self._client.operation(operations.SERVICES.path)
         for page in fetch_pages(
-            services_op, settings.SERVICES.result_key, filters, settings.PAGE_SIZE
+            services_op, operations.SERVICES.result_key, filters, settings.PAGE_SIZE
         ):
             services.extend(s for s in page.items if isinstance(s.get("Id"), str))
         missing = set(self._configured) - {s["Id"] for s in services}

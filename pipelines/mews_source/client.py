@@ -174,7 +174,8 @@ class MewsClient:
         """Send one operation and return its JSON object, retrying what may pass next time.
 
         `decode` may read the body its own way (e.g. straight into Arrow); it returns None
-        when it cannot, and the body is then parsed as plain JSON.
+        when it cannot, and the body is then parsed as plain JSON. It raises
+        `orjson.JSONDecodeError` for a body that is not JSON, retried as any such 200.
         """
         body = orjson.dumps({**self._envelope, **payload})
         last: _Retry | None = None
@@ -220,7 +221,10 @@ class MewsClient:
         self.server_clock.observe(response.headers.get("Date"), time.monotonic() - sent)
         self.stats.record(response.status_code, retry=retry)
         if response.status_code == 200:
-            decoded = decode(content) if decode else None
+            try:
+                decoded = decode(content) if decode else None
+            except orjson.JSONDecodeError:
+                return _Retry(not_json_reason(response, content))
             result = decoded if decoded is not None else self._decode(path, response, content)
             if isinstance(result, dict):
                 self.in_flight.record(answered - sent, self._clock() - answered)

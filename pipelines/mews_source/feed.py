@@ -17,9 +17,9 @@ from typing import TypeAlias
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mews_source.fetching import updated_utc
 from mews_source.prefetch import WindowFetcher
 from mews_source.seen import SeenIds
+from mews_source.shaping import updated_utc
 
 Shaped: TypeAlias = tuple[pa.Table, pa.Table | None]  # a page's parent table, person counts
 Shape: TypeAlias = Callable[[pa.StructArray], Shaped]

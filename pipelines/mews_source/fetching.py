@@ -10,16 +10,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mews_source import arrow_pages
 from mews_source.clock import ServerClock
 from mews_source.errors import RequestTooHeavyError
 from mews_source.paging import Post, parse_page
-from mews_source.rows import timestamps
+from mews_source.shaping import updated_utc
 from mews_source.windows import Outcome, WindowTask, lighter_tasks
 
 logger = logging.getLogger(__name__)
 
-Shape = Callable[[Any], list[Any]]  # a page's records -> the items to load
+Shape = Callable[[pa.StructArray], list[Any]]  # a page's records -> the items to load
 
 
 def fetch_task(
@@ -61,10 +60,3 @@ def _is_descending(values: pa.Array) -> bool:
     if len(values) < 2 or values.null_count:
         return len(values) < 2
     return bool(pc.all(pc.greater_equal(values[:-1], values[1:])).as_py())
-
-
-def updated_utc(items: Any) -> pa.Array:
-    """UpdatedUtc of a page's records (dicts or an Arrow StructArray) as UTC timestamps."""
-    if isinstance(items, pa.StructArray):
-        return arrow_pages.updated_utc(items)
-    return timestamps([r.get("UpdatedUtc") for r in items], "UpdatedUtc")

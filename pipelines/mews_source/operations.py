@@ -12,19 +12,19 @@ from typing import Any
 from mews_source import settings
 
 # Known string fields are always emitted, so their columns exist even when all are null.
-RESERVATION_FIELDS = (
+RESERVATION_FIELDS = tuple(
     "Id ServiceId AccountId AccountType CreatorProfileId UpdaterProfileId BookerId Number State "
     "Origin CommanderOrigin OriginDetails CreatedUtc UpdatedUtc CancelledUtc VoucherId "
     "BusinessSegmentId RateId CreditCardId GroupId RequestedResourceCategoryId AssignedResourceId "
     "AvailabilityBlockId PartnerCompanyId TravelAgencyId AssignedResourceLocked ChannelNumber "
     "ChannelManagerNumber CancellationReason ReleasedUtc StartUtc EndUtc ScheduledStartUtc "
-    "ActualStartUtc ScheduledEndUtc ActualEndUtc Purpose QrCodeData"
-).split()
-PRODUCT_SERVICE_ORDER_FIELDS = (
+    "ActualStartUtc ScheduledEndUtc ActualEndUtc Purpose QrCodeData".split()
+)
+PRODUCT_SERVICE_ORDER_FIELDS = tuple(
     "Id ServiceId AccountId AccountType CreatorProfileId UpdaterProfileId BookerId Number State "
     "Origin CommanderOrigin OriginDetails CreatedUtc UpdatedUtc CancelledUtc VoucherId "
-    "BusinessSegmentId LinkedReservationId"
-).split()
+    "BusinessSegmentId LinkedReservationId".split()
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ RESERVATIONS = Operation(
     "Reservations",
     incremental="UpdatedUtc",
     service_kind="Bookable",
-    fields=tuple(RESERVATION_FIELDS),
+    fields=RESERVATION_FIELDS,
     person_counts=True,
 )
 PRODUCT_SERVICE_ORDERS = Operation(
@@ -73,7 +73,7 @@ PRODUCT_SERVICE_ORDERS = Operation(
     "ProductServiceOrders",
     incremental="UpdatedUtc",
     service_kind="Additional",
-    fields=tuple(PRODUCT_SERVICE_ORDER_FIELDS),
+    fields=PRODUCT_SERVICE_ORDER_FIELDS,
 )
 # Discovery reads services once a run (see `catalog`); the resource loads what it found.
 SERVICES = Operation("services", "/api/connector/v1/services/getAll", "Services")

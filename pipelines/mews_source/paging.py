@@ -19,7 +19,7 @@ Post = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 class Page:
     """One response: its items and the cursor that continues after them."""
 
-    items: Any  # list of record dicts, or an Arrow StructArray from the fast path
+    items: Any  # list of record dicts, or a StructArray from `shaping.read_page`
     cursor: str | None
 
     def is_last(self, page_size: int) -> bool:
@@ -41,7 +41,7 @@ def parse_page(data: Mapping[str, Any], result_key: str, previous: str | None = 
     """Check the documented shape of a page and return it; refuse one that cannot progress."""
     items = data.get(result_key)
     if isinstance(items, pa.StructArray):
-        pass  # read by arrow_pages against the declared shape
+        pass  # read by `shaping.read_page` in the declared shape
     elif not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise MalformedPageError(f"response has no list of objects under {result_key!r}")
     cursor = data.get("Cursor")

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from mews_source import arrow_pages
+import pyarrow as pa
+
+from mews_source import shaping
 from mews_source.catalog import ServiceCatalog
 from mews_source.client import MewsClient
 from mews_source.config import Connection
@@ -177,17 +179,17 @@ class ConnectionRun:
     def _fetcher(self, operation: Operation, tasks: list[Any], feed: Feed) -> WindowFetcher:
         report = self.report(operation.name)
         enterprises = self.catalog.enterprise_by_service()
-        schema = arrow_pages.page_schema(
+        schema = shaping.page_schema(
             operation.result_key, operation.fields, operation.person_counts
         )
 
-        def shape(records: Any) -> list[Shaped]:
+        def shape(records: pa.StructArray) -> list[Shaped]:
             """Runs on a fetch worker thread."""
             report.add_page(len(records))
             return [admitted(feed, records, functools.partial(shaped, operation, enterprises))]
 
-        def decode(body: bytes) -> dict[str, Any] | None:
-            return arrow_pages.read_page(body, operation.result_key, schema)
+        def decode(body: bytes) -> dict[str, Any]:
+            return shaping.read_page(body, operation.result_key, schema)
 
         return WindowFetcher(
             functools.partial(self.client.post, operation.path, decode=decode),
@@ -200,14 +202,14 @@ class ConnectionRun:
         )
 
 
-def shaped(operation: Operation, enterprises: dict[str, str], records: Any) -> Shaped:
+def shaped(operation: Operation, enterprises: dict[str, str], records: pa.StructArray) -> Shaped:
     """Arrow tables for one page (runs on a worker thread)."""
-    ids = arrow_pages.enterprise_ids_of(records, enterprises)
-    parent = arrow_pages.parent_table(records, operation.fields, ids)
+    ids = shaping.enterprise_ids_of(records, enterprises)
+    parent = shaping.parent_table(records, operation.fields, ids)
     child = None
     if operation.person_counts:
         updated = parent.column("updated_utc").combine_chunks()
-        child = arrow_pages.person_count_table(records, ids, updated)
+        child = shaping.person_count_table(records, ids, updated)
     return parent, child
 
 

@@ -1,23 +1,6 @@
-"""Endpoint specs and defaults of the Mews Connector API that the source relies on."""
+"""Limits and defaults of the Mews Connector API that the source relies on."""
 
 from datetime import timedelta
-from typing import NamedTuple
-
-
-class Endpoint(NamedTuple):
-    """A paginated "get all" operation: its exact path and the key holding its items."""
-
-    path: str
-    result_key: str
-
-
-# Exact, case-sensitive live paths: the draft's `serviceOrders/.../getAlll` answer 404.
-RESERVATIONS = Endpoint("/api/connector/v1/reservations/getAll/2023-06-06", "Reservations")
-PRODUCT_SERVICE_ORDERS = Endpoint(
-    "/api/connector/v1/productServiceOrders/getAll", "ProductServiceOrders"
-)
-SERVICES = Endpoint("/api/connector/v1/services/getAll", "Services")
-AGE_CATEGORIES = Endpoint("/api/connector/v1/ageCategories/getAll", "AgeCategories")
 
 PAGE_SIZE = 1000  # Limitation.Count maximum
 MIN_PAGE_SIZE = 50  # floor when a 408 asks for less data per request

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mews_simulator import SimulatorConfig, running_simulator
-from mews_source import settings
+from mews_source import operations, settings
 from tests.integration.test_service_orders import days_ago
 from tests.support import (
     assert_equal_to_truth,
@@ -23,7 +23,7 @@ from tests.support import (
 
 HISTORY_DAYS = 400
 LATER_START_DAYS = 150  # the first backfill's start: about 60 % of the data is older
-ORDER_PATHS = (settings.RESERVATIONS.path, settings.PRODUCT_SERVICE_ORDERS.path)
+ORDER_PATHS = (operations.RESERVATIONS.path, operations.PRODUCT_SERVICE_ORDERS.path)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import httpx
 import orjson
 
 from mews_simulator import transport
-from mews_source import settings
+from mews_source import operations
 
 Answer = tuple[int, dict[str, str], bytes]
 Rewrite = Callable[[str, bytes, Callable[[], Answer]], Answer]
@@ -32,7 +32,7 @@ def reject_reservations(status: int, message: str, request_id: str) -> Rewrite:
     """Answer every reservations request with an API error; pass everything else through."""
 
     def rewrite(path: str, body: bytes, upstream: Callable[[], Answer]) -> Answer:
-        if path == settings.RESERVATIONS.path:
+        if path == operations.RESERVATIONS.path:
             return mews_error(status, message, request_id)
         return upstream()
 
@@ -44,10 +44,10 @@ def drop_field(field: str) -> Rewrite:
 
     def rewrite(path: str, body: bytes, upstream: Callable[[], Answer]) -> Answer:
         status, headers, content = upstream()
-        if path != settings.RESERVATIONS.path or status != 200:
+        if path != operations.RESERVATIONS.path or status != 200:
             return status, headers, content
         page = orjson.loads(content)
-        records = page.get(settings.RESERVATIONS.result_key) or []
+        records = page.get(operations.RESERVATIONS.result_key) or []
         if records:
             records[0].pop(field, None)
         return status, headers, orjson.dumps(page)

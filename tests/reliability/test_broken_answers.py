@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from mews_simulator import FaultConfig, running_simulator
-from mews_source import settings
+from mews_source import operations
 from tests.integration.test_service_orders import days_ago
 from tests.reliability.figures import record
 from tests.reliability.harness import (
@@ -121,7 +121,7 @@ def test_every_answer_broken_fails_in_one_line_within_bounded_time(
     elapsed = time.monotonic() - started
     [connection] = result.failed
     expected = (
-        f"{settings.SERVICES.path} still failing after {FAST['max_attempts']} attempts:"
+        f"{operations.SERVICES.path} still failing after {FAST['max_attempts']} attempts:"
         f" {REASONS[kind]}"
     )
     assert connection.error == expected

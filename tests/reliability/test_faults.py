@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mews_simulator import FaultConfig, running_simulator
-from mews_source import settings
+from mews_source import operations
 from mews_source.report import format_summary
 from tests.integration.test_service_orders import days_ago
 from tests.reliability.figures import record
@@ -183,7 +183,7 @@ def test_408_splits_the_window_and_the_retried_parts_still_equal_the_source(
     result = load(db, sim, START, resources=["reservations"], concurrency=1, **FAST)
 
     assert not result.failed, result.failed
-    log = [e for e in sim.request_log() if e.path == settings.RESERVATIONS.path]
+    log = [e for e in sim.request_log() if e.path == operations.RESERVATIONS.path]
     heavy = [i for i, entry in enumerate(log) if entry.status == 408]
     assert heavy, "no 408 fired"
     for index in heavy:

@@ -17,7 +17,7 @@ import orjson
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from mews_source import settings as api
+from mews_source import operations as api
 from mews_source.runner import make_pipeline, run
 from tests.reliability.figures import record
 from tests.reliability.harness import DATASET

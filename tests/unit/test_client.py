@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from mews_source import settings
+from mews_source import operations, shaping
 from mews_source.answers import AnswerLimits
-from mews_source.client import Credentials, MewsClient, RetryPolicy
+from mews_source.client import Credentials, Decode, MewsClient, RetryPolicy
 from mews_source.errors import (
     ConfigError,
     MalformedPageError,
@@ -28,8 +28,9 @@ from tests.unit.fakes import FakeClock
 
 CLIENT_TOKEN = "E0D439EE522F44368DC78E1BFB03710C-D24FB11DBE31D4621C4817E028D9E1D"
 ACCESS_TOKEN = "C66EF7B239D24632943D115EDE9CB810-EA00F8FD8294692C940F6B5A8F9453D"
-PATH = settings.RESERVATIONS.path
+PATH = operations.RESERVATIONS.path
 OK_BODY = {"Reservations": [{"Id": "r1"}], "Cursor": "r1"}
+PAGE_SCHEMA = shaping.page_schema("Reservations", operations.RESERVATION_FIELDS, True)
 
 Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
@@ -121,7 +122,7 @@ def test_posts_envelope_and_payload_as_json_to_the_exact_path(clock: FakeClock) 
 def test_trailing_slash_in_platform_url_does_not_change_the_path(clock: FakeClock) -> None:
     script = Script(ok())
     with make_client(script, clock, url="https://api.mews-demo.com/") as client:
-        client.operation(settings.SERVICES.path)({})
+        client.operation(operations.SERVICES.path)({})
     assert script.requests[0].url.path == "/api/connector/v1/services/getAll"
 
 
@@ -567,13 +568,18 @@ def test_deadline_counts_the_wait_for_the_headers(clock: FakeClock) -> None:
         ),
     ],
 )
+@pytest.mark.parametrize(
+    "decode",
+    [None, lambda body: shaping.read_page(body, "Reservations", PAGE_SCHEMA)],
+    ids=["plain", "read_page"],
+)
 def test_a_200_that_is_not_json_is_retried_then_fails_in_one_line(
-    clock: FakeClock, answer: httpx.Response, reason: str
+    clock: FakeClock, answer: httpx.Response, reason: str, decode: Decode | None
 ) -> None:
     script = Script(answer)
     with make_client(script, clock, max_attempts=3) as client:
         with pytest.raises(TransientError) as info:
-            client.post(PATH, {})
+            client.post(PATH, {}, decode=decode)
     assert str(info.value) == f"{PATH} still failing after 3 attempts: {reason}"
     assert len(script.requests) == 3
     assert_no_secret(info.value)

@@ -10,8 +10,8 @@ import pyarrow as pa
 
 from mews_source.client import RequestStats
 from mews_source.feed import Feed
-from mews_source.rows import TIMESTAMP
 from mews_source.run import ConnectionRun
+from mews_source.shaping import TIMESTAMP
 from mews_source.windows import WindowTask
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from mews_source import settings
@@ -17,6 +18,7 @@ from mews_source.windows import WindowTask, split_windows
 FILTERS = {"ServiceIds": ["s1"]}
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 KEY = "Reservations"
+PAGE = pa.struct([("Id", pa.string()), ("UpdatedUtc", pa.string())])  # as read_page gives
 
 
 # --- run_tasks over a fake API ---
@@ -87,14 +89,17 @@ class FakeApi:
         ids = [r["Id"] for r in matching]
         after = ids.index(limitation["Cursor"]) + 1 if "Cursor" in limitation else 0
         chunk = matching[after : after + limitation["Count"]]
-        return {KEY: chunk, "Cursor": chunk[-1]["Id"] if chunk else None}
+        return {KEY: pa.array(chunk, PAGE), "Cursor": chunk[-1]["Id"] if chunk else None}
 
 
 def plan(start: datetime, end: datetime, page_size: int) -> list[WindowTask]:
     return [WindowTask(FILTERS, s, e, None, page_size) for s, e in split_windows(start, end)]
 
 
-def ids_of(records: list[dict[str, Any]]) -> list[Any]:
+def ids_of(records: list[dict[str, Any]] | pa.StructArray) -> list[Any]:
+    """Ids of source records, or of a page's records (the `shape` these tests give)."""
+    if isinstance(records, pa.StructArray):
+        return records.field("Id").to_pylist()
     return [r["Id"] for r in records]
 
 
