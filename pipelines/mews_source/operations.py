@@ -7,7 +7,8 @@ Adding an operation is a spec here, its support in the simulator, and tests.
 """
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from dlt.common.schema.typing import TColumnSchema
 
 from mews_source import settings
 
@@ -49,7 +50,7 @@ class Operation:
     # normalizer flattens the records.
     fields: tuple[str, ...] = ()
     person_counts: bool = False  # loads `<name>__person_counts` from `PersonCounts`
-    columns: dict[str, Any] = field(default_factory=dict)  # dlt column hints
+    columns: dict[str, TColumnSchema] = field(default_factory=dict)  # dlt column hints
     personal: tuple[str, ...] = ()  # fields left out unless the user opts in
 
     @property

@@ -12,7 +12,7 @@ from typing import Any
 
 import dlt
 import pyarrow.compute as pc
-from dlt.common.schema.typing import TMergeDispositionDict
+from dlt.common.schema.typing import TColumnSchema, TMergeDispositionDict
 from dlt.extract import DltResource
 
 from mews_source.batching import Batch, PageBatcher
@@ -23,7 +23,9 @@ from mews_source.windows import chunks
 
 MERGE: TMergeDispositionDict = {"disposition": "merge", "strategy": "delete-insert"}
 # Of two copies of an Id in one load the newest wins.
-NEWEST_WINS = {"updated_utc": {"name": "updated_utc", "dedup_sort": "desc"}}
+NEWEST_WINS: dict[str, TColumnSchema] = {
+    "updated_utc": {"name": "updated_utc", "dedup_sort": "desc"}
+}
 MARKS = ("scanned_until", "read_from")  # every record updated in [read_from, scanned_until) is read
 
 
@@ -36,7 +38,7 @@ def resource(run: ConnectionRun, operation: Operation) -> DltResource:
     """The dlt resource that loads `operation` in this run."""
     rows = incremental_rows if operation.incremental else collection_rows
     appends = run.appends(operation.name)
-    columns: dict[str, Any] = dict(operation.columns)
+    columns: dict[str, TColumnSchema] = dict(operation.columns)
     if operation.incremental and not appends:
         columns |= NEWEST_WINS
     return dlt.resource(
@@ -44,7 +46,7 @@ def resource(run: ConnectionRun, operation: Operation) -> DltResource:
         name=operation.name,
         write_disposition="append" if appends else MERGE,
         primary_key=operation.primary_key,
-        columns=columns or None,
+        columns=columns,
     )
 
 
