@@ -81,3 +81,15 @@ def shared_limiter(
         if limiter is None:
             limiter = _SHARED[key] = SlidingWindowLimiter(max_requests, window_s)
         return limiter
+
+
+def reset_shared_limiters() -> None:
+    """Forget every shared limiter: the next `shared_limiter` call starts a whole budget.
+
+    For a process that runs the pipeline many times against servers that do not remember
+    the earlier runs, e.g. a test suite with a fresh simulator per test: without it a run
+    would sleep out a window that another run spent on a server long gone. Limiters already
+    handed out keep working and keep their windows; they are only no longer shared.
+    """
+    with _SHARED_LOCK:
+        _SHARED.clear()

@@ -136,3 +136,21 @@ def test_runs_with_one_token_share_one_window() -> None:
 def test_the_shared_limiters_never_hold_a_token() -> None:
     ratelimit.shared_limiter("http://mews.test", "secret-token-value", 3, 1.0)
     assert "secret-token-value" not in repr(ratelimit._SHARED)
+
+
+def test_a_reset_gives_the_next_run_a_whole_budget() -> None:
+    spent = ratelimit.shared_limiter("http://mews.test", "token-a", 1, 3600.0)
+    spent.acquire()
+    ratelimit.reset_shared_limiters()
+    fresh = ratelimit.shared_limiter("http://mews.test", "token-a", 1, 3600.0)
+    assert fresh is not spent
+    assert fresh._try_acquire() == 0.0, "the new limiter inherited the spent window"
+    assert spent._try_acquire() > 0, "a limiter already handed out must keep its window"
+
+
+@pytest.mark.parametrize("run", ["first", "second"])
+def test_each_test_starts_with_the_whole_budget_of_a_token(run: str) -> None:
+    # Spends a budget of 1 request an hour: the second run fails unless the budget is
+    # reset between tests (tests/conftest.py), as it would sleep out the first's hour.
+    pacer = ratelimit.shared_limiter("http://mews.test", "token-a", 1, 3600.0)
+    assert pacer._try_acquire() == 0.0, f"{run}: a window spent by an earlier test"
