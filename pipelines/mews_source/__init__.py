@@ -26,7 +26,6 @@ from mews_source.config import (
     select_connection,
 )
 from mews_source.errors import ConfigError, MewsError
-from mews_source.inflight import InFlightTarget
 from mews_source.operations import CATALOGUE
 from mews_source.ratelimit import SlidingWindowLimiter, shared_limiter
 from mews_source.resources import resources
@@ -162,5 +161,4 @@ def _client(
         transport=transport,
         max_connections=max(4, concurrency * 2),
         stats=RequestStats(),
-        in_flight=InFlightTarget(concurrency),
     )

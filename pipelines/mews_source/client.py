@@ -30,7 +30,6 @@ from mews_source.errors import (
     RequestTooHeavyError,
     TransientError,
 )
-from mews_source.inflight import InFlightTarget
 from mews_source.ratelimit import SlidingWindowLimiter
 
 logger = logging.getLogger(__name__)
@@ -121,7 +120,6 @@ class MewsClient:
         limits: AnswerLimits | None = None,
         max_connections: int = settings.DEFAULT_CONCURRENCY * 2,
         stats: RequestStats | None = None,
-        in_flight: InFlightTarget | None = None,
         server_clock: ServerClock | None = None,
     ) -> None:
         credentials.validate()
@@ -139,8 +137,6 @@ class MewsClient:
         self._rng = rng
         self._limits = limits or AnswerLimits()
         self.stats = stats or RequestStats()
-        # Fed with each page's timings; the fetchers ask it how many requests to keep open.
-        self.in_flight = in_flight or InFlightTarget(settings.DEFAULT_CONCURRENCY)
         # The server's time, from the Date header of every answer (windows end on it).
         self.server_clock = server_clock or ServerClock()
         self._http = httpx.Client(
@@ -207,7 +203,6 @@ class MewsClient:
         sent = self._clock()
         try:
             with self._http.stream("POST", path, content=body) as response:
-                answered = self._clock()
                 content = read_body(response, self._limits, sent, self._clock)
         except BrokenAnswer as exc:
             self.stats.record(exc.outcome, retry=retry)
@@ -225,10 +220,7 @@ class MewsClient:
                 decoded = decode(content) if decode else None
             except orjson.JSONDecodeError:
                 return _Retry(not_json_reason(response, content))
-            result = decoded if decoded is not None else self._decode(path, response, content)
-            if isinstance(result, dict):
-                self.in_flight.record(answered - sent, self._clock() - answered)
-            return result
+            return decoded if decoded is not None else self._decode(path, response, content)
         if response.status_code in RETRYABLE_STATUSES:
             wait = _retry_after(response) if response.status_code == 429 else None
             return _Retry(f"HTTP {response.status_code}", wait)

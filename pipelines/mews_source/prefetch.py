@@ -91,7 +91,6 @@ class WindowFetcher:
         shape: Shape,
         concurrency: int,
         buffer_pages: int = BUFFER_PAGES,
-        in_flight: Callable[[], int] | None = None,
         clock: ServerClock | None = None,
     ) -> None:
         self.tasks = [replace(task, root=index) for index, task in enumerate(tasks)]
@@ -102,7 +101,6 @@ class WindowFetcher:
         self._result_key = result_key
         self._shape = shape
         self._concurrency = max(1, concurrency)
-        self._in_flight = in_flight  # may lower `concurrency` while the server answers fast
         self._clock = clock or ServerClock()  # on which tasks' `not_before` is judged
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, buffer_pages))
         self._held: Any = None
@@ -182,19 +180,13 @@ class WindowFetcher:
         finally:
             workers.stop()
 
-    def _limit(self) -> int:
-        """Requests to keep in flight now: `concurrency`, or fewer if `in_flight` says so."""
-        if self._in_flight is None:
-            return self._concurrency
-        return max(1, min(self._concurrency, self._in_flight()))
-
     def _run(self, workers: _Workers) -> None:
-        """Keep `_limit()` requests in flight; a window's follow-ups go before new windows."""
+        """Keep `concurrency` requests in flight; a window's follow-ups go before new windows."""
         backlog = deque(self.tasks)
         open_tasks = Counter(task.root for task in self.tasks)
         running: dict[Future[Outcome], WindowTask] = {}
         while (backlog or running) and not self._closing.is_set():
-            limit = self._limit()
+            limit = self._concurrency
             while backlog and len(running) < limit:
                 task = backlog.popleft()
                 call = partial(

@@ -197,7 +197,6 @@ class ConnectionRun:
             tasks,
             shape,
             self.concurrency,
-            in_flight=self.client.in_flight,
             clock=self.client.server_clock,
         )
 

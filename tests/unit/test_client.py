@@ -1,7 +1,6 @@
 """MewsClient over httpx.MockTransport: envelope, retries, error mapping and secret hygiene."""
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -22,7 +21,6 @@ from mews_source.errors import (
     RequestTooHeavyError,
     TransientError,
 )
-from mews_source.inflight import InFlightTarget
 from mews_source.ratelimit import SlidingWindowLimiter
 from tests.unit.fakes import FakeClock
 
@@ -422,46 +420,6 @@ def test_credentials_validate_refuses_config_that_cannot_work(
 @pytest.mark.parametrize("url", ["https://api.mews.com", "http://127.0.0.1:8080"])
 def test_credentials_validate_accepts_http_and_https(url: str) -> None:
     credentials(url).validate()
-
-
-class Timings(InFlightTarget):
-    """Keeps what the client reports about each answered page."""
-
-    def __init__(self) -> None:
-        super().__init__(10, cores=2)
-        self.seen: list[tuple[float, float]] = []
-
-    def record(self, wait_s: float, work_s: float) -> None:
-        self.seen.append((wait_s, work_s))
-        super().record(wait_s, work_s)
-
-
-def test_each_page_reports_its_wait_for_the_server_and_its_own_work(clock: FakeClock) -> None:
-    def slow_server(request: httpx.Request) -> httpx.Response:
-        time.sleep(0.05)
-        return ok()
-
-    def slow_decode(body: bytes) -> dict[str, Any]:
-        time.sleep(0.02)
-        return dict(json.loads(body))
-
-    timings = Timings()
-    script = Script(error(500), slow_server, error(400))
-    client = MewsClient(
-        credentials(),
-        limiter=SlidingWindowLimiter(1000, 30.0, clock=clock, sleep=clock.sleep),
-        transport=httpx.MockTransport(script),
-        sleep=clock.sleep,
-        in_flight=timings,
-    )
-    with client:
-        assert client.post(PATH, {}, decode=slow_decode) == OK_BODY  # after one retry
-        with pytest.raises(MewsApiError):
-            client.post(PATH, {})
-
-    [(wait_s, work_s)] = timings.seen  # the page, not the 500 or the 400
-    assert 0.05 <= wait_s < 1.0 and 0.02 <= work_s < 1.0
-    assert timings() == min(10, round(2 * (wait_s + work_s) / work_s))  # ~7 with 2 cores
 
 
 CAP = 1024 * 1024

@@ -383,37 +383,19 @@ class CountingApi(FakeApi):
                 self.now -= 1
 
 
-def ids_fetched(api: FakeApi, span: timedelta, limit: Callable[[], int] | None) -> set[str]:
-    """Every Id of `span` from T0, fetched by 8 workers (at most `limit()` in flight)."""
-    fetcher = WindowFetcher(api, KEY, plan(T0, T0 + span, 10), ids_of, 8, 50, limit)
+def ids_fetched(api: FakeApi, span: timedelta, concurrency: int) -> set[str]:
+    """Every Id of `span` from T0, fetched with `concurrency` requests in flight at most."""
+    fetcher = WindowFetcher(api, KEY, plan(T0, T0 + span, 10), ids_of, concurrency, 50)
     try:
         return set(fetcher.take())
     finally:
         fetcher.close()
 
 
-@pytest.mark.parametrize(("in_flight", "most"), [(None, 8), (2, 2), (1, 1)])
-def test_requests_in_flight_never_exceed_what_in_flight_allows(
-    in_flight: int | None, most: int
-) -> None:
+@pytest.mark.parametrize("concurrency", [8, 2, 1])
+def test_requests_in_flight_never_exceed_the_concurrency(concurrency: int) -> None:
     records = make_records(400, timedelta(days=400))
     api = CountingApi(records)
-    limit = None if in_flight is None else (lambda: in_flight)
-    seen = ids_fetched(api, timedelta(days=401), limit)
+    seen = ids_fetched(api, timedelta(days=401), concurrency)
     assert seen == set(ids_of(records))
-    assert api.most == most
-
-
-def test_the_fetcher_follows_a_limit_that_changes() -> None:
-    records = make_records(300, timedelta(days=300))
-    api = CountingApi(records)
-    asked = Counter[str]()
-
-    def limit() -> int:  # wide open while the first requests go out, then one at a time
-        asked["times"] += 1
-        return 8 if asked["times"] <= 2 else 1
-
-    seen = ids_fetched(api, timedelta(days=301), limit)
-    assert seen == set(ids_of(records))
-    assert max(api.at_start[:8]) > 1, "the wide limit was not used"
-    assert len(api.at_start) > 20 and set(api.at_start[16:]) == {1}
+    assert api.most == concurrency
