@@ -81,12 +81,16 @@ class SimulatorData:
         with self.lock:
             now_us = to_us(now or self.config.now()) // 1000 * 1000
             result = Mutation()
-            self._update_reservations(
-                self._sample(rng, self.reservations_table, fraction, ids), rng, now_us, result
-            )
-            self._update_orders(
-                self._sample(rng, self.orders_table, fraction, ids), rng, now_us, result
-            )
+            reservations = self.reservations_table
+            self._update(
+                self._sample(rng, reservations, fraction, ids), reservations, rng, now_us,
+                result.updated_reservation_ids, result.dropped_category_reservation_ids,
+            )  # fmt: skip
+            orders = self.orders_table
+            self._update(
+                self._sample(rng, orders, fraction, ids), orders, rng, now_us,
+                result.updated_order_ids,
+            )  # fmt: skip
             self._create(rng, create, now_us, result)
             return result
 
@@ -102,25 +106,24 @@ class SimulatorData:
     def _profile(self, rng: random.Random, rec: Rec) -> str:
         return pick(rng, self.catalog.enterprise(rec.enterprise_id).pools["profiles"])
 
-    def _update_reservations(
-        self, recs: list[Rec], rng: random.Random, now: int, result: Mutation
+    def _update(
+        self,
+        recs: list[Rec],
+        table: Table,
+        rng: random.Random,
+        now: int,
+        updated: list[str],
+        dropped: list[str] | None = None,
     ) -> None:
+        """A new version of each record at `now`; reservations (`dropped` given) may also
+        change their person counts, noting those that dropped an age category."""
         for rec in recs:
             doc = rec.doc()
             update_order(doc, rng, format_us(now), self._profile(rng, rec))
-            if change_person_counts(doc, rng):
-                result.dropped_category_reservation_ids.append(rec.id)
-            self.reservations_table.put(Rec(doc, rec.group, rec.enterprise_id, now, rec.created))
-            result.updated_reservation_ids.append(rec.id)
-
-    def _update_orders(
-        self, recs: list[Rec], rng: random.Random, now: int, result: Mutation
-    ) -> None:
-        for rec in recs:
-            doc = rec.doc()
-            update_order(doc, rng, format_us(now), self._profile(rng, rec))
-            self.orders_table.put(Rec(doc, rec.group, rec.enterprise_id, now, rec.created))
-            result.updated_order_ids.append(rec.id)
+            if dropped is not None and change_person_counts(doc, rng):
+                dropped.append(rec.id)
+            table.put(Rec(doc, rec.group, rec.enterprise_id, now, rec.created))
+            updated.append(rec.id)
 
     def _create(self, rng: random.Random, create: int, now: int, result: Mutation) -> None:
         catalog, config = self.catalog, self.config
