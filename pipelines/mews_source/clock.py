@@ -17,8 +17,7 @@ from email.utils import parsedate_to_datetime
 logger = logging.getLogger(__name__)
 
 # A server that rounds its Date to the nearest second, rather than truncating it, is up to half
-# a second ahead of its own clock: `earliest()` allows for that. Each run's last window waits
-# about this plus the Date's one-second resolution (vs. under a second on one clock).
+# a second ahead of its own clock: `earliest()` allows for that.
 DATE_SLACK_S = 0.5
 SKEW_REPORTED_OVER_S = 5.0
 
@@ -29,10 +28,8 @@ class ServerClock:
     def __init__(
         self,
         local: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._local = local
-        self._sleep = sleep
         self._lock = threading.Lock()
         # The server's clock is at least `_low` and less than `_high` seconds ahead of ours.
         self._low: float | None = None
@@ -62,7 +59,7 @@ class ServerClock:
             self._high = high if self._high is None else min(self._high, high)
 
     def earliest(self) -> datetime:
-        """The earliest the server's time can be now: waits are judged on it."""
+        """The earliest the server's time can be now: state never moves past it."""
         low = self._low
         return self._at(0.0 if low is None else low - DATE_SLACK_S)
 
@@ -70,11 +67,6 @@ class ServerClock:
         """The latest the server's time can be now: a run ending after it misses no change."""
         high = self._high
         return self._at(0.0 if high is None else high)
-
-    def wait_until(self, moment: datetime) -> None:
-        """Sleep until `moment` has passed on the server's clock."""
-        while (left := (moment - self.earliest()).total_seconds()) > 0:
-            self._sleep(left)
 
     def report(self) -> None:
         """One line when the clocks disagree by more than a few seconds."""

@@ -2,8 +2,10 @@
 
 The run's windows are fetched in the background (`prefetch`) and handed to dlt one load at a
 time. After each load, a scope's `scanned_until` mark moves to the far edge of its windows
-handed out without a gap, whatever order their pages arrived in; `read_from` is the same
-edge of the windows read back towards an earlier start_date.
+handed out without a gap, whatever order their pages arrived in, but never past what the
+server's time had surely reached when a window was first requested (later changes may still
+be stamped before the run's end: the next run reads them); `read_from` is the same edge of
+the windows read back towards an earlier start_date.
 
 A load into empty tables appends (see `SeenIds`): a record whose newer version arrives after
 it was handed out is held, and the run's last load merges the held records over the rest.
@@ -52,10 +54,7 @@ class Feed:
 
     def scanned_until(self) -> dict[str, datetime]:
         """How far each scope is read, never past a held record (it is not loaded yet)."""
-        if self.fetcher is not None and self.fetcher.done:
-            edges = dict.fromkeys(self.scopes, self.run_end)
-        else:
-            edges = self._edges(history=False)
+        edges = self._edges(history=False)
         if not self.held:
             return edges
         cap = min(held_since(self.held), self.run_end)
@@ -75,14 +74,16 @@ class Feed:
             return {}
         edges: dict[tuple[str, ...], datetime] = {}
         gaps: set[tuple[str, ...]] = set()
-        tasks, done = self.fetcher.tasks, self.fetcher.window_done
-        for task, window_done in zip(tasks, done, strict=True):
+        windows = zip(
+            self.fetcher.tasks, self.fetcher.window_done, self.fetcher.settled, strict=True
+        )
+        for task, done, settled in windows:
             if task.history != history:
                 continue
-            if task.scope in gaps or not window_done:
+            if task.scope in gaps or not done or settled is None:
                 gaps.add(task.scope)
                 continue
-            edges[task.scope] = task.start if history else task.end
+            edges[task.scope] = task.start if history else min(task.end, settled)
         return {scope: edge for lane, edge in edges.items() for scope in lane}
 
     def end_part(self) -> None:

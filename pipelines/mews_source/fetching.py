@@ -10,7 +10,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mews_source.clock import ServerClock
 from mews_source.errors import RequestTooHeavyError
 from mews_source.paging import Post, parse_page
 from mews_source.shaping import updated_utc
@@ -26,11 +25,8 @@ def fetch_task(
     result_key: str,
     task: WindowTask,
     shape: Shape,
-    clock: ServerClock,
 ) -> Outcome:
     """Request one page of a window and shape it; turn a 408 into smaller retries."""
-    if task.not_before is not None:
-        clock.wait_until(task.not_before)
     try:
         data = post(task.request())
     except RequestTooHeavyError:

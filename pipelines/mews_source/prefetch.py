@@ -7,7 +7,9 @@ backfill in parts instead; between two parts this fetcher keeps its requests in 
 only the last part's load remains after the last request.
 
 It also says which planned windows are wholly handed out, so a part's state can advance
-over exactly those, whatever order the pages arrived in.
+over exactly those, whatever order the pages arrived in, and how far each window was surely
+settled: the server may still stamp changes after the moment its time had surely reached
+when the window was first requested, so state never moves past that (`settled`).
 
 Closing does not wait for requests in flight: one may take the client's whole timeout, and
 a stopped run (SIGTERM, Ctrl-C) must end within seconds. Their answers are dropped.
@@ -19,6 +21,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -95,13 +98,15 @@ class WindowFetcher:
     ) -> None:
         self.tasks = [replace(task, root=index) for index, task in enumerate(tasks)]
         self.window_done = [False] * len(self.tasks)  # every page of the window handed out
+        # Per window, the whole second the server's time had surely reached at its first request.
+        self.settled: list[datetime | None] = [None] * len(self.tasks)
         self.done = False  # every window handed out
         self.stopped = False  # done, or stopped by an error
         self._post = post
         self._result_key = result_key
         self._shape = shape
         self._concurrency = max(1, concurrency)
-        self._clock = clock or ServerClock()  # on which tasks' `not_before` is judged
+        self._clock = clock or ServerClock()  # on which `settled` is judged
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, buffer_pages))
         self._held: Any = None
         self._closing = threading.Event()
@@ -189,9 +194,9 @@ class WindowFetcher:
             limit = self._concurrency
             while backlog and len(running) < limit:
                 task = backlog.popleft()
-                call = partial(
-                    fetch_task, self._post, self._result_key, task, self._shape, self._clock
-                )
+                if self.settled[task.root] is None:
+                    self.settled[task.root] = self._clock.earliest().replace(microsecond=0)
+                call = partial(fetch_task, self._post, self._result_key, task, self._shape)
                 running[workers.submit(call)] = task
             # Wake now and then: closing must not wait for an answer.
             answered, _ = wait(running, timeout=PUT_POLL_S, return_when=FIRST_COMPLETED)

@@ -25,7 +25,7 @@ from mews_source.feed import Feed, Shaped, admitted
 from mews_source.operations import Operation
 from mews_source.prefetch import WindowFetcher
 from mews_source.seen import SeenIds
-from mews_source.windows import Span, plan
+from mews_source.windows import Span, WindowTask, plan
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +68,13 @@ class ConnectionRun:
     def run_end(self) -> datetime:
         """Where every window of this run ends: the whole second after the server's now.
 
-        Requests carry whole seconds and filters are half-open. Each scope's last window (a
-        backfill's: its last second) is read only once the end has passed (see `windows`):
-        then every change stamped before the end has happened, and every later change falls
-        in the next run's windows: none can slip between two runs, even with no overlap. The
-        server stamps the changes, so the end and that wait are on its clock (`ServerClock`,
-        read from its answers: discovery, asked first, gives one).
+        Requests carry whole seconds and filters are half-open, so every change made before
+        the run began is read in it. The server may still stamp changes before the end after
+        a window is read: each scope's mark stops where the server's time had surely been
+        when its last window was first requested (see `prefetch`), and the next run reads on
+        from there, so none slips between two runs, even with no overlap. The server stamps
+        the changes, so both are on its clock (`ServerClock`, read from its answers:
+        discovery, asked first, gives one).
         """
         with self._lock:
             if self._run_end is None:
@@ -155,7 +156,7 @@ class ConnectionRun:
         if not scopes:
             logger.warning("%s: no %s services visible", operation.name, operation.service_kind)
             return Feed(None, [], run_end)
-        span = Span(self.start, self.overlap, run_end, self.client.server_clock.earliest())
+        span = Span(self.start, self.overlap, run_end)
         tasks = plan(
             scopes,
             marks["scanned_until"],
@@ -176,17 +177,19 @@ class ConnectionRun:
         feed.fetcher = self._fetcher(operation, tasks, feed)
         return feed
 
-    def _fetcher(self, operation: Operation, tasks: list[Any], feed: Feed) -> WindowFetcher:
+    def _fetcher(self, operation: Operation, tasks: list[WindowTask], feed: Feed) -> WindowFetcher:
         report = self.report(operation.name)
         enterprises = self.catalog.enterprise_by_service()
         schema = shaping.page_schema(
             operation.result_key, operation.fields, operation.person_counts
         )
 
+        shape_page = functools.partial(shaped, operation, enterprises)
+
         def shape(records: pa.StructArray) -> list[Shaped]:
             """Runs on a fetch worker thread."""
             report.add_page(len(records))
-            return [admitted(feed, records, functools.partial(shaped, operation, enterprises))]
+            return [admitted(feed, records, shape_page)]
 
         def decode(body: bytes) -> dict[str, Any]:
             return shaping.read_page(body, operation.result_key, schema)

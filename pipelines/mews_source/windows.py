@@ -3,8 +3,8 @@
 - An operation's interval filter spans at most its maximum interval (3 months for the order
   operations), so a range becomes consecutive windows within it (`split_windows`).
 - Scope filters take at most `id_limit` ids a request (`chunks`).
-- A scope's last window ends at the run's end and waits until the server's time has passed
-  it; a long one is cut at its last second, so all but that second is read at once (`plan`).
+- Every scope's windows run to the run's end (`plan`); a window's part the server's time had
+  not surely passed when it was first requested is read again next run (`WindowFetcher`).
 - Workers that would idle get finer windows from the unread rest of a window (`next_tasks`).
 - A 408 ("too much data for one request") halves the window, then the page size
   (`lighter_tasks`).
@@ -12,7 +12,7 @@
 
 import calendar
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,8 +23,7 @@ from mews_source.paging import Page, page_request
 logger = logging.getLogger(__name__)
 
 MAX_SPLIT = 16  # finer windows cut from one window at most
-LAST_SECOND = timedelta(seconds=1)
-SPLIT_LAST_WINDOW_OVER = timedelta(days=7)  # a shorter last window stays one request
+ONE_SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,6 @@ class WindowTask:
     cursor: str | None = None
     page_size: int = settings.PAGE_SIZE
     root: int = 0  # the planned window this task reads part of
-    not_before: datetime | None = None  # no request before this has passed on the server
     history: bool = False  # reads back towards an earlier start_date (planned newest first)
     scope: tuple[str, ...] = ()  # the scope keys (e.g. service ids) this task reads for
     interval: str = "UpdatedUtc"  # the operation's interval filter
@@ -70,7 +68,6 @@ class Span:
     start: datetime  # start_date
     overlap: timedelta  # re-read before each scope's mark, for late-committed changes
     run_end: datetime  # where every window of the run ends
-    settled: datetime  # a moment the server's time has surely passed
 
 
 def iso_utc(moment: datetime) -> str:
@@ -141,12 +138,9 @@ def plan(
 ) -> list[WindowTask]:
     """Group scopes by where they were read until; cut each group's range into windows.
 
-    Windows ending by `span.settled` are read at once; the rest wait for the run's end to
-    pass: the server may still stamp changes before it. A scope read from a later start than
-    `start_date` now asks for (the user wants more history) also gets the missing older
-    range, newest window first.
+    A scope read from a later start than `start_date` now asks for (the user wants more
+    history) also gets the missing older range, newest window first.
     """
-    split = min(span.settled.replace(microsecond=0), span.run_end - LAST_SECOND)
     groups: dict[datetime, list[str]] = {}
     history: dict[datetime, list[str]] = {}
     for key in scopes:
@@ -158,35 +152,29 @@ def plan(
             history.setdefault(datetime.fromisoformat(earliest), []).append(key)
     tasks: list[WindowTask] = []
     for end, keys in sorted(history.items()):
-        for chunk in chunks(keys, id_limit):
-            base = WindowTask(filters(chunk), span.start, end, page_size=page_size, history=True)
-            for low, high in reversed(list(split_windows(span.start, end, months))):
-                tasks.append(replace(base, start=low, end=high, scope=tuple(chunk)))
-    last_windows: list[WindowTask] = []
+        windows = reversed(list(split_windows(span.start, end, months)))
+        tasks += _lane_tasks(keys, windows, filters, id_limit, page_size, history=True)
     for start, keys in sorted(groups.items()):
-        for chunk in chunks(keys, id_limit):
-            base = WindowTask(filters(chunk), start, span.run_end, page_size=page_size)
-            for low, high, waits in _cut(start, span.run_end, split, months):
-                task = replace(base, start=low, end=high, scope=tuple(chunk))
-                if waits:
-                    last_windows.append(replace(task, not_before=span.run_end))
-                else:
-                    tasks.append(task)
-    return tasks + last_windows  # the waiting ones last: by then the run's end has passed
+        windows = list(split_windows(start, span.run_end, months))
+        tasks += _lane_tasks(keys, windows, filters, id_limit, page_size, history=False)
+    return tasks
 
 
-def _cut(
-    start: datetime, run_end: datetime, split: datetime, months: int
-) -> Iterator[tuple[datetime, datetime, bool]]:
-    """[start, run_end) as windows, each with whether it must wait for the run's end."""
-    for low, high in split_windows(start, run_end, months):
-        if high <= split:
-            yield low, high, False
-        elif high - low > SPLIT_LAST_WINDOW_OVER and low < split:  # long: read most of it now
-            yield low, split, False
-            yield split, high, True
-        else:
-            yield low, high, True
+def _lane_tasks(
+    keys: list[str],
+    windows: Iterable[tuple[datetime, datetime]],
+    filters: Callable[[list[str]], dict[str, Any]],
+    id_limit: int,
+    page_size: int,
+    history: bool,
+) -> list[WindowTask]:
+    """The windows for every chunk of `keys`, in reading order within each chunk."""
+    windows = list(windows)
+    return [
+        WindowTask(filters(chunk), low, high, None, page_size, history=history, scope=tuple(chunk))
+        for chunk in chunks(keys, id_limit)
+        for low, high in windows
+    ]
 
 
 def lighter_tasks(task: WindowTask) -> tuple[WindowTask, ...]:
@@ -225,7 +213,7 @@ def next_tasks(task: WindowTask, outcome: Outcome, spare_workers: int) -> list[W
 
 
 def _next_second(moment: datetime) -> datetime:
-    return moment.replace(microsecond=0) + LAST_SECOND
+    return moment.replace(microsecond=0) + ONE_SECOND
 
 
 def _whole_seconds(windows: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

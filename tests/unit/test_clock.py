@@ -53,7 +53,7 @@ def test_bounds_hold_the_server_time_and_narrow_over_answers(
     offset_s: float, phase_s: float
 ) -> None:
     local = FakeClock(LOCAL_START + phase_s)
-    server, clock = SkewedServer(local, offset_s), ServerClock(local, local.sleep)
+    server, clock = SkewedServer(local, offset_s), ServerClock(local)
 
     for _ in range(7):
         server.answer(clock)
@@ -66,7 +66,7 @@ def test_bounds_hold_the_server_time_and_narrow_over_answers(
 
 def test_a_server_that_rounds_its_date_is_still_never_behind_earliest() -> None:
     local = FakeClock(LOCAL_START + 0.6)
-    server, clock = SkewedServer(local, -3600.0), ServerClock(local, local.sleep)
+    server, clock = SkewedServer(local, -3600.0), ServerClock(local)
     server.answer(clock, date=http_date(round(local() + 0.025 - 3600.0)))  # rounded up
     assert clock.earliest() <= server.now()
 
@@ -74,23 +74,10 @@ def test_a_server_that_rounds_its_date_is_still_never_behind_earliest() -> None:
 @pytest.mark.parametrize("date", [None, "", "not a date"], ids=["absent", "empty", "garbage"])
 def test_without_a_readable_date_the_server_clock_is_this_machines(date: str | None) -> None:
     local = FakeClock(LOCAL_START)
-    clock = ServerClock(local, local.sleep)
+    clock = ServerClock(local)
     clock.observe(date, 0.05)
     mine = datetime.fromtimestamp(LOCAL_START, UTC)
     assert (clock.skew_s, clock.earliest(), clock.latest()) == (None, mine, mine)
-
-
-@pytest.mark.parametrize("offset_s", [-3600.0, 3600.0], ids=["behind-1h", "ahead-1h"])
-def test_waits_until_the_moment_has_passed_on_the_server(offset_s: float) -> None:
-    local = FakeClock(LOCAL_START)
-    server, clock = SkewedServer(local, offset_s), ServerClock(local, local.sleep)
-    server.answer(clock)
-    moment = server.now().replace(microsecond=0) + timedelta(seconds=2)
-
-    clock.wait_until(moment)
-
-    assert server.now() >= moment
-    assert sum(local.sleeps) < 4.5, "waited on this machine's clock, not the server's"
 
 
 def test_logs_the_skew_once_it_is_more_than_a_few_seconds(
@@ -98,7 +85,7 @@ def test_logs_the_skew_once_it_is_more_than_a_few_seconds(
 ) -> None:
     local = FakeClock(LOCAL_START)
     for offset_s in (2.0, -3600.0):
-        clock = ServerClock(local, local.sleep)
+        clock = ServerClock(local)
         SkewedServer(local, offset_s).answer(clock)
         with caplog.at_level(logging.INFO, logger="mews_source"):
             clock.report()
@@ -129,7 +116,7 @@ def test_the_client_reads_the_date_of_every_answer() -> None:
 
 def test_the_run_ends_on_the_server_clock_after_discovery_answered() -> None:
     local = FakeClock(LOCAL_START + 0.4)
-    server, clock = SkewedServer(local, -3600.0), ServerClock(local, local.sleep)
+    server, clock = SkewedServer(local, -3600.0), ServerClock(local)
     catalog: Any = SimpleNamespace(services=lambda: server.answer(clock))  # discovery's answer
     client: Any = SimpleNamespace(server_clock=clock)
     context = ConnectionRun(client, Connection("c", "t"), catalog, START, timedelta(0), 1)

@@ -28,8 +28,19 @@ def lane_tasks(service_ids: list[str], edges: list[int]) -> list[WindowTask]:
     ]
 
 
-def feed(tasks: list[WindowTask], window_done: list[bool], done: bool = False) -> Feed:
-    fetcher: Any = SimpleNamespace(tasks=tasks, window_done=window_done, done=done, stopped=done)
+def feed(
+    tasks: list[WindowTask],
+    window_done: list[bool],
+    done: bool = False,
+    settled: datetime = RUN_END,
+) -> Feed:
+    fetcher: Any = SimpleNamespace(
+        tasks=tasks,
+        window_done=window_done,
+        settled=[settled if d else None for d in window_done],
+        done=done,
+        stopped=done,
+    )
     return Feed(fetcher, ["a", "b", "c"], RUN_END)
 
 
@@ -46,9 +57,18 @@ def test_a_lane_without_a_done_first_window_keeps_its_old_mark() -> None:
     assert feed(tasks, [False, True, True]).scanned_until() == {"c": T0 + timedelta(days=90)}
 
 
-def test_a_complete_fetch_marks_every_service_up_to_the_run_end() -> None:
-    tasks = lane_tasks(["a"], [0, 90])
-    assert feed(tasks, [True], done=True).scanned_until() == dict.fromkeys("abc", RUN_END)
+def test_a_complete_fetch_marks_every_scope_up_to_its_last_window_end() -> None:
+    tasks = lane_tasks(["a", "b"], [0, 90, 300]) + lane_tasks(["c"], [200, 300])
+    marks = feed(tasks, [True] * 3, done=True).scanned_until()
+    assert marks == dict.fromkeys("abc", RUN_END)
+
+
+def test_marks_never_pass_what_the_server_had_surely_reached_at_the_first_request() -> None:
+    """The server may still stamp changes before the run's end: the next run reads them."""
+    settled = RUN_END - timedelta(seconds=2)
+    tasks = lane_tasks(["a", "b"], [0, 90, 300])
+    marks = feed(tasks, [True, True], done=True, settled=settled).scanned_until()
+    assert marks == {"a": settled, "b": settled}
 
 
 def test_an_older_range_moves_read_from_back_over_its_done_windows_only() -> None:
@@ -96,7 +116,7 @@ def held_page(seconds: int) -> tuple[pa.Table, None]:
 
 
 def test_held_records_hold_the_marks_back_and_the_feed_open_until_merged() -> None:
-    appended = feed(lane_tasks(["a"], [0, 90]), [True], done=True)
+    appended = feed(lane_tasks(["a", "b", "c"], [0, 300]), [True], done=True)
     appended.held.extend([held_page(7), held_page(3)])
     assert appended.merging and not appended.done
     # Not loaded yet: a run that dies here must re-read them (from the whole second below).

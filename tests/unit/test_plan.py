@@ -1,4 +1,4 @@
-"""Planning a run's windows: every scope covered to the run's end, its unsettled end read last."""
+"""Planning a run's windows: every scope covered to the run's end, without a gap."""
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -6,17 +6,14 @@ from typing import Any
 
 import pytest
 
-from mews_source.clock import ServerClock
-from mews_source.fetching import fetch_task
 from mews_source.windows import Span, WindowTask, chunks, plan
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 RUN_END = datetime(2025, 6, 30, 12, 0, 1, tzinfo=UTC)
-SETTLED = RUN_END - timedelta(milliseconds=200)  # the server's time has surely passed it
 
 
-def span(overlap: timedelta = timedelta(minutes=10), settled: datetime = SETTLED) -> Span:
-    return Span(T0, overlap, RUN_END, settled)
+def span(overlap: timedelta = timedelta(minutes=10)) -> Span:
+    return Span(T0, overlap, RUN_END)
 
 
 def service_filters(chunk: list[str]) -> dict[str, Any]:
@@ -40,70 +37,33 @@ def by_lane(tasks: list[WindowTask]) -> dict[tuple[str, ...], list[WindowTask]]:
 
 
 @pytest.mark.parametrize(
-    ("scanned", "last_span"),
+    "scanned",
     [
-        ({}, timedelta(seconds=1)),  # a backfill from T0: only the last second waits
-        ({"b": (RUN_END - timedelta(hours=1)).isoformat()}, timedelta(minutes=70)),  # hourly
-        ({"b": (RUN_END - timedelta(minutes=10, milliseconds=300)).isoformat()}, None),
+        {},  # a backfill from T0
+        {"b": (RUN_END - timedelta(hours=1)).isoformat()},  # hourly
+        {"b": (RUN_END - timedelta(minutes=10, milliseconds=300)).isoformat()},
     ],
     ids=["backfill", "hourly", "moments-ago"],
 )
-def test_each_scope_is_covered_to_the_run_end_and_its_last_window_is_read_last(
-    scanned: dict[str, str], last_span: timedelta | None
-) -> None:
+def test_each_scope_is_covered_to_the_run_end_in_reading_order(scanned: dict[str, str]) -> None:
     tasks = make_plan(["a", "b"], scanned)
 
     lanes = by_lane(tasks)
     for lane_tasks in lanes.values():
-        windows = sorted((t.start, t.end) for t in lane_tasks)
+        windows = [(t.start, t.end) for t in lane_tasks]
+        assert windows == sorted(windows), "oldest first"
         assert windows[-1][1] == RUN_END
         assert all(a[1] == b[0] for a, b in zip(windows, windows[1:], strict=False)), "a gap"
-        last = [t for t in lane_tasks if t.not_before is not None]
-        assert len(last) == 1 and last[0].end == RUN_END and last[0].not_before == RUN_END
-        assert all(t.end <= last[0].start for t in lane_tasks if t is not last[0])
-    first_waiting = min(i for i, t in enumerate(tasks) if t.not_before is not None)
-    assert all(t.not_before is not None for t in tasks[first_waiting:]), "a waiting task first"
-    b_lane = lanes[("b",)] if ("b",) in lanes else lanes[("a", "b")]
-    if last_span is not None:
-        assert RUN_END - b_lane[-1].start <= last_span
     if scanned:
+        b_lane = lanes[("b",)]
         assert len(b_lane) == 1, "a quiet incremental run is one request per scope"
+        assert b_lane[0].start == datetime.fromisoformat(scanned["b"]) - timedelta(minutes=10)
 
 
-@pytest.mark.parametrize(
-    "start",
-    [T0, RUN_END - timedelta(days=89, seconds=2)],  # the second: a 2 s window after 89 days
-    ids=["backfill", "short-last-window"],
-)
-def test_only_what_the_server_may_still_stamp_waits_for_the_run_end(start: datetime) -> None:
-    settled = RUN_END - timedelta(seconds=3, milliseconds=400)  # clock bounds 3.4 s apart
-    tasks = make_plan(["a"], {"a": start.isoformat()}, window=span(timedelta(0), settled))
-
-    at_once = [t for t in tasks if t.not_before is None]
-    waiting = [(t.start, t.end) for t in tasks if t.not_before == RUN_END]
-    assert len(at_once) + len(waiting) == len(tasks)
-    assert at_once[-1].end == RUN_END - timedelta(seconds=4)  # settled, to the whole second
-    assert waiting[0][0] == at_once[-1].end and waiting[-1][1] == RUN_END
-    assert all(a[1] == b[0] for a, b in zip(waiting, waiting[1:], strict=False)), "a gap"
-
-
-def test_a_task_waits_until_its_not_before_has_passed() -> None:
-    sent: list[datetime] = []
-
-    def post(body: Any) -> dict[str, Any]:
-        sent.append(datetime.now(UTC))
-        return {"Reservations": [], "Cursor": None}
-
-    not_before = datetime.now(UTC) + timedelta(milliseconds=300)
-    task = WindowTask({"ServiceIds": ["a"]}, T0, not_before, not_before=not_before)
-    fetch_task(post, "Reservations", task, lambda items: [], ServerClock())
-    assert sent[0] >= not_before
-
-
-def test_sub_windows_keep_their_task_s_not_before() -> None:
-    task = WindowTask({"ServiceIds": ["a"]}, T0, RUN_END, "cursor", 500, 3, RUN_END)
+def test_sub_windows_keep_their_task_s_page_size_and_root() -> None:
+    task = WindowTask({"ServiceIds": ["a"]}, T0, RUN_END, "cursor", 500, 3)
     part = task.part(T0, T0 + timedelta(days=1))
-    assert (part.cursor, part.page_size, part.root, part.not_before) == (None, 500, 3, RUN_END)
+    assert (part.cursor, part.page_size, part.root) == (None, 500, 3)
 
 
 def test_an_earlier_start_date_adds_the_older_range_newest_first() -> None:

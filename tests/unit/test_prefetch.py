@@ -5,12 +5,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
 from mews_source import settings
+from mews_source.clock import ServerClock
 from mews_source.errors import MewsApiError, RequestTooHeavyError
 from mews_source.prefetch import WindowFetcher
 from mews_source.windows import WindowTask, split_windows
@@ -37,6 +39,10 @@ def run_tasks(
         yield from fetcher.take()
     finally:
         fetcher.close()
+
+
+def http_date(moment: float) -> str:
+    return formatdate(moment, usegmt=True)
 
 
 def parse_utc(value: str) -> datetime:
@@ -399,3 +405,27 @@ def test_requests_in_flight_never_exceed_the_concurrency(concurrency: int) -> No
     seen = ids_fetched(api, timedelta(days=401), concurrency)
     assert seen == set(ids_of(records))
     assert api.most == concurrency
+
+
+def test_each_window_is_settled_where_the_server_surely_was_at_its_first_request() -> None:
+    """State may move past a window's end only if the server's time had surely passed it."""
+    local = [T0.timestamp() + 1000.25]
+    clock = ServerClock(lambda: local[0])
+    clock.observe(http_date(local[0] - 3600), 0.0)  # the server 1 h behind this machine
+    first_request = clock.earliest().replace(microsecond=0)
+    api = FakeApi(make_records(40, timedelta(days=200)))
+
+    def post(body: Mapping[str, Any]) -> dict[str, Any]:
+        local[0] += 0.4  # time passes with every request
+        return api(body)
+
+    tasks = plan(T0, T0 + timedelta(days=200), page_size=5)
+    fetcher = WindowFetcher(post, KEY, tasks, ids_of, 1, clock=clock)
+    try:
+        assert len(list(fetcher.take())) == 40
+    finally:
+        fetcher.close()
+    assert fetcher.settled[0] == first_request
+    assert all(s is not None and first_request <= s < T0 + timedelta(days=200)
+               for s in fetcher.settled)  # fmt: skip
+    assert fetcher.settled == sorted(fetcher.settled), "later windows are first asked later"
