@@ -16,7 +16,7 @@ from typing import Any
 
 import dlt
 from dlt.common.destination.exceptions import SqlClientNotAvailable
-from dlt.common.pipeline import LoadInfo
+from dlt.common.pipeline import LoadInfo, NormalizeInfo
 from dlt.common.runtime import signals
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
@@ -47,17 +47,20 @@ def finish_pending(pipeline: dlt.Pipeline) -> None:
     remember_loads(pipeline)
 
 
-def load_extracted(pipeline: dlt.Pipeline) -> LoadInfo | None:
+def load_extracted(pipeline: dlt.Pipeline) -> tuple[NormalizeInfo, LoadInfo]:
     """Normalize and load what is extracted; a stop signal meanwhile raises once jobs end.
 
     dlt holds SIGTERM and SIGINT while it normalizes and loads and lets running jobs end; it
     raises only if jobs were left, and forgets a signal that came during the last one. Held
-    here around both steps, such a signal still stops the run before its next part.
+    here around both steps, such a signal still stops the run before its next part. The
+    steps are called apart, not through `pipeline.run()`, which would first ask the
+    destination for its state again (the runner does that once a run).
     """
     with signals.intercepted_signals():
-        info = pipeline.run()  # data=None: only what is pending
+        normalized = pipeline.normalize()
+        loaded = pipeline.load()
         signals.raise_if_signalled()
-    return info
+    return normalized, loaded
 
 
 def remember_loads(pipeline: dlt.Pipeline) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import dlt
 from dlt.common.destination.exceptions import SqlClientNotAvailable
-from dlt.common.pipeline import LoadInfo
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.sql_client import SqlClientBase
 
@@ -111,6 +110,7 @@ def run(
     with run_lock(pipeline, wait_s):
         started = time.monotonic()
         finish_pending(pipeline)
+        pipeline.sync_destination()  # a fresh runner restores state from the destination
         results = []
         for position, name in enumerate(connection_names):
             result = run_connection(pipeline, name, chosen, refresh and position == 0, source_args)
@@ -139,11 +139,11 @@ def run_connection(
         run.appending = appending_resources(pipeline, resources, refresh)
         pending = list(resources)
         while pending:
-            _load(pipeline, run_source(run, pending), refresh and result.loads == 0)
+            rows = _load(pipeline, run_source(run, pending), refresh and result.loads == 0)
             remember_loads(pipeline)
             result.loads += 1
-            for table, rows in _row_counts(pipeline).items():
-                result.rows[table] = result.rows.get(table, 0) + rows
+            for table, count in rows.items():
+                result.rows[table] = result.rows.get(table, 0) + count
             pending = run.unfinished(pending)
     except Exception as exc:  # reported per connection; the CLI turns it into one line
         error = find_mews_error(exc)
@@ -188,21 +188,21 @@ def _has_rows(client: SqlClientBase[Any], table: str) -> bool:
         return False
 
 
-def _load(pipeline: dlt.Pipeline, source: Any, refresh: bool) -> None:
-    """One extract, normalize and load; failed jobs raise.
+def _load(pipeline: dlt.Pipeline, source: Any, refresh: bool) -> dict[str, int]:
+    """One extract, normalize and load; failed jobs raise. Returns the rows per table.
 
     The steps are `pipeline.run`'s, apart so that a stop signal raises at once while
     extracting (mews.py) and once running jobs end while loading (`load_extracted`).
     """
-    pipeline.run()  # a fresh runner restores state from the destination; nothing is pending
     pipeline.extract(
         source,
         loader_file_format=loader_file_format(pipeline),
         refresh="drop_sources" if refresh else None,
     )
-    info = load_extracted(pipeline)
-    if info is not None:
-        _raise_failed_jobs(info)
+    normalized, loaded = load_extracted(pipeline)
+    if loaded.has_failed_jobs:
+        loaded.raise_on_failed_jobs()
+    return {t: n for t, n in normalized.row_counts.items() if not t.startswith("_dlt")}
 
 
 def find_mews_error(exc: BaseException) -> MewsError | None:
@@ -231,19 +231,6 @@ def loader_file_format(pipeline: dlt.Pipeline) -> Any:
     """Parquet where the destination takes it (DuckDB: ~7x the default path), else default."""
     formats = pipeline.destination.capabilities().supported_loader_file_formats
     return "parquet" if "parquet" in formats else None
-
-
-def _raise_failed_jobs(info: LoadInfo) -> None:
-    if info.has_failed_jobs:
-        info.raise_on_failed_jobs()
-
-
-def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
-    trace = pipeline.last_trace
-    normalize = trace.last_normalize_info if trace else None
-    if not normalize:
-        return {}
-    return {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
 
 
 def _collect(result: ConnectionResult, run: ConnectionRun) -> None:
