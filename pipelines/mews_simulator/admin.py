@@ -11,7 +11,9 @@ from mews_simulator.config import FaultConfig
 from mews_simulator.state import SimulatorState
 
 ADMIN_PREFIX = "/_sim/"
-TRUTH = ("reservations", "product_service_orders", "services", "age_categories")
+TRUTH = ("reservations", "product_service_orders", "services", "age_categories", "enterprises",
+         "resource_categories", "resources", "resource_blocks", "rates", "rate_groups",
+         "business_segments")  # fmt: skip
 
 
 def handle_admin(state: SimulatorState, method: str, path: str, body: bytes) -> ApiResponse:

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from mews_simulator.inventory_ops import INVENTORY_PATHS
 from mews_simulator.ops import (
     AGE_CATEGORIES,
     PRODUCT_SERVICE_ORDERS,
@@ -35,6 +36,7 @@ LISTINGS: dict[str, Listing] = {
     PREFIX + "productServiceOrders/getAll": PRODUCT_SERVICE_ORDERS,
     PREFIX + "services/getAll": SERVICES,
     PREFIX + "ageCategories/getAll": AGE_CATEGORIES,
+    **{PREFIX + path: listing for path, listing in INVENTORY_PATHS.items()},
 }
 CONFIGURATION = PREFIX + "configuration/get"
 API_PATHS = frozenset([*LISTINGS, CONFIGURATION])

@@ -29,6 +29,8 @@ class Enterprise:
     additional: list[str] = field(default_factory=list)
     categories: dict[str, list[str]] = field(default_factory=dict)
     pools: dict[str, list[str]] = field(default_factory=dict)
+    # Per bookable service, the "categories" and "rates" of that service (see inventory.py).
+    by_service: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

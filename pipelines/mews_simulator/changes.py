@@ -26,6 +26,13 @@ class Mutation:
     dropped_category_reservation_ids: list[str] = field(default_factory=list)
     updated_order_ids: list[str] = field(default_factory=list)
     created_order_ids: list[str] = field(default_factory=list)
+    updated_enterprise_ids: list[str] = field(default_factory=list)
+    updated_resource_category_ids: list[str] = field(default_factory=list)
+    updated_resource_ids: list[str] = field(default_factory=list)
+    updated_resource_block_ids: list[str] = field(default_factory=list)
+    created_resource_block_ids: list[str] = field(default_factory=list)
+    updated_rate_ids: list[str] = field(default_factory=list)
+    updated_business_segment_ids: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, list[str]]:
         return asdict(self)

@@ -18,8 +18,10 @@ from mews_simulator.bulk import reservation_recs
 from mews_simulator.changes import Mutation, change_person_counts, update_order
 from mews_simulator.config import SimulatorConfig
 from mews_simulator.ids import pick
+from mews_simulator.inventory import build_inventory
+from mews_simulator.inventory_changes import mutate_inventory
 from mews_simulator.store import Rec, Table, to_recs
-from mews_simulator.times import format_us, to_us
+from mews_simulator.times import US_PER_DAY, format_us, to_us
 
 
 class SimulatorData:
@@ -32,6 +34,9 @@ class SimulatorData:
         rng = random.Random(config.seed)
         self.catalog, self.services_table, self.age_categories_table = build_catalog(
             rng, config, self.built_at
+        )
+        self.inventory = build_inventory(
+            config.seed, self.catalog.enterprises, self.built_at, config.history_days * US_PER_DAY
         )
         self.reservations_table = Table()
         self.reservations_table.load(reservation_recs(config, self.catalog, self.built_at))
@@ -65,6 +70,31 @@ class SimulatorData:
     def age_categories(self) -> list[dict[str, Any]]:
         return self._docs(self.age_categories_table)
 
+    def enterprises(self) -> list[dict[str, Any]]:
+        """enterprises/getAll's records (the portfolio's 'dummy' enterprise is not one)."""
+        return self._docs(self.inventory.enterprises)
+
+    def resource_categories(self) -> list[dict[str, Any]]:
+        return self._docs(self.inventory.resource_categories)
+
+    def resources(self) -> list[dict[str, Any]]:
+        """Every resource, inactive ones included (resources/getAll's Extent.Inactive)."""
+        return self._docs(self.inventory.resources)
+
+    def resource_blocks(self) -> list[dict[str, Any]]:
+        """Every resource block, deleted ones included."""
+        return self._docs(self.inventory.resource_blocks)
+
+    def rates(self) -> list[dict[str, Any]]:
+        return self._docs(self.inventory.rates)
+
+    def rate_groups(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(g) for groups in self.inventory.rate_groups.values() for g in groups]
+
+    def business_segments(self) -> list[dict[str, Any]]:
+        return self._docs(self.inventory.business_segments)
+
     def enterprise_of_service(self, service_id: str) -> str:
         return self.catalog.service_enterprise[service_id]
 
@@ -75,7 +105,9 @@ class SimulatorData:
         """Update ~fraction of reservations and orders and create `create` of each at `now`.
 
         `now` defaults to the simulator's clock (`SimulatorConfig.now`). With `ids`, exactly
-        the reservations and orders having those ids are updated instead.
+        the reservations and orders having those ids are updated instead. The inventory
+        (enterprises, resource categories, resources, resource blocks, rates, business
+        segments) changes alongside, from its own random stream: see `mutate_inventory`.
         """
         rng = random.Random(seed)
         with self.lock:
@@ -92,6 +124,10 @@ class SimulatorData:
                 result.updated_order_ids,
             )  # fmt: skip
             self._create(rng, create, now_us, result)
+            mutate_inventory(
+                self.inventory, self.catalog.enterprises, random.Random(f"{seed}:inventory"),
+                now_us, fraction, create, ids, result,
+            )  # fmt: skip
             return result
 
     def _sample(

@@ -26,6 +26,9 @@ from mews_simulator.validate import (
 
 Doc = dict[str, Any]
 GroupsFn = Callable[[SimulatorState, Doc, list[str]], list[str]]
+DocTest = Callable[[Doc], bool]
+# Extra JSON members of a page (e.g. rates' RateGroups): (state, request, page, groups).
+MoreFn = Callable[[SimulatorState, Doc, list[Rec], list[str]], bytes]
 ORDER_STATES = frozenset(
     ("Inquired", "Confirmed", "Started", "Processed", "Canceled", "Optional", "Requested")
 )
@@ -45,9 +48,14 @@ class Listing:
     id_param: str
     fields: tuple[tuple[str, str, int], ...] = ()  # (request array, record field, max items)
     intervals: tuple[str, ...] = ()  # record time fields filterable by an interval of that name
+    created: bool = False  # CreatedUtc filters the record's creation time
+    states: bool = True  # States filters the record's State (the order states)
+    extra: Callable[[Doc, bool], list[DocTest]] | None = None  # (request, inclusive) -> tests
+    serves: Callable[[Doc], bool] | None = None  # False: the request asks for no records
+    more: MoreFn | None = None
 
 
-def _service_groups(bookable_default: bool) -> GroupsFn:
+def service_groups(bookable_default: bool) -> GroupsFn:
     def groups(state: SimulatorState, req: Doc, ents: list[str]) -> list[str]:
         catalog = state.data.catalog
         ids = id_array(req, "ServiceIds", 1000)
@@ -60,12 +68,12 @@ def _service_groups(bookable_default: bool) -> GroupsFn:
     return groups
 
 
-def _enterprise_groups(state: SimulatorState, req: Doc, ents: list[str]) -> list[str]:
+def enterprise_groups(state: SimulatorState, req: Doc, ents: list[str]) -> list[str]:
     return ents
 
 
 RESERVATIONS = Listing(
-    "Reservations", lambda d: d.reservations_table, _service_groups(True), "ReservationIds",
+    "Reservations", lambda d: d.reservations_table, service_groups(True), "ReservationIds",
     fields=(("ReservationGroupIds", "GroupId", 1000), ("AccountIds", "AccountId", 1000),
             ("PartnerCompanyIds", "PartnerCompanyId", 100),
             ("TravelAgencyIds", "TravelAgencyId", 100), ("Numbers", "Number", 1000),
@@ -73,16 +81,17 @@ RESERVATIONS = Listing(
             ("AssignedResourceIds", "AssignedResourceId", 1000),
             ("AvailabilityBlockIds", "AvailabilityBlockId", 100)),
     intervals=("ScheduledStartUtc", "ScheduledEndUtc", "ActualStartUtc", "ActualEndUtc"),
+    created=True,
 )  # fmt: skip
 PRODUCT_SERVICE_ORDERS = Listing(
-    "ProductServiceOrders", lambda d: d.orders_table, _service_groups(False),
+    "ProductServiceOrders", lambda d: d.orders_table, service_groups(False),
     "ProductServiceOrderIds",
     fields=(("AccountIds", "AccountId", 1000),
             ("LinkedReservationIds", "LinkedReservationId", 1000)),
 )  # fmt: skip
-SERVICES = Listing("Services", lambda d: d.services_table, _enterprise_groups, "ServiceIds")
+SERVICES = Listing("Services", lambda d: d.services_table, enterprise_groups, "ServiceIds")
 AGE_CATEGORIES = Listing(
-    "AgeCategories", lambda d: d.age_categories_table, _service_groups(True), "AgeCategoryIds"
+    "AgeCategories", lambda d: d.age_categories_table, service_groups(True), "AgeCategoryIds"
 )
 
 
@@ -107,26 +116,28 @@ def get_all(
         candidates: Any = table.pick(ids, set(groups), lo, hi)
     else:
         candidates = table.scan(groups, lo, hi, before)
-    page = take(candidates, before, count, keep)
+    serves = listing.serves is None or listing.serves(req)
+    page = take(candidates, before, count, keep) if serves else []
     if page:
         table.remember_cursor(page[-1])
-    return _page_body(listing.result, page), len(page)
+    more = listing.more(state, req, page, groups) if listing.more is not None else b""
+    return _page_body(listing.result, page, more), len(page)
 
 
-def _page_body(name: str, page: list[Rec]) -> bytes:
+def _page_body(name: str, page: list[Rec], more: bytes = b"") -> bytes:
     cursor = b'"' + page[-1].id.encode() + b'"' if page else b"null"
     items = b",".join(rec.blob for rec in page)
-    return b'{"' + name.encode() + b'":[' + items + b'],"Cursor":' + cursor + b"}"
+    return b'{"' + name.encode() + b'":[' + items + b"]" + more + b',"Cursor":' + cursor + b"}"
 
 
 def _predicate(listing: Listing, req: Doc, inclusive: bool) -> Callable[[Rec], bool]:
     """Combine every filter but UpdatedUtc and the groups into one record test."""
     rec_tests: list[Callable[[Rec], bool]] = []
     doc_tests: list[Callable[[Doc], bool]] = []
-    states = enum_values(req, "States", ORDER_STATES)
+    states = enum_values(req, "States", ORDER_STATES) if listing.states else None
     if states is not None:
         rec_tests.append(lambda r: r.state in states)
-    created = interval(req, "CreatedUtc", inclusive) if listing is RESERVATIONS else None
+    created = interval(req, "CreatedUtc", inclusive) if listing.created else None
     if created is not None:
         rec_tests.append(lambda r: created[0] <= r.created < created[1])
     for param, field, max_items in listing.fields:
@@ -135,6 +146,8 @@ def _predicate(listing: Listing, req: Doc, inclusive: bool) -> Callable[[Rec], b
             doc_tests.append(_field_in(field, set(values)))
     doc_tests.extend(_time_tests(listing, req, inclusive))
     doc_tests.extend(_extra_tests(listing, req))
+    if listing.extra is not None:
+        doc_tests.extend(listing.extra(req, inclusive))
 
     def keep(rec: Rec) -> bool:
         if not all(test(rec) for test in rec_tests):
@@ -153,7 +166,7 @@ def _field_in(field: str, values: set[str]) -> Callable[[Doc], bool]:
 
 def _time_tests(listing: Listing, req: Doc, inclusive: bool) -> list[Callable[[Doc], bool]]:
     for first, second in EXCLUSIVE:
-        if listing.intervals and req.get(first) is not None and req.get(second) is not None:
+        if listing is RESERVATIONS and req.get(first) is not None and req.get(second) is not None:
             raise bad(f"Invalid {second}: cannot be used together with {first}.")
     tests = []
     for field in listing.intervals:

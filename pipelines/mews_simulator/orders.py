@@ -109,13 +109,14 @@ def make_reservation(
     doc: dict[str, Any] = {"Id": new_uuid(rng), "ServiceId": service_id, "AccountId": new_uuid(rng)}
     doc.update(_common(rng, ent, t, number))
     pools, assigned = ent.pools, t.state not in ("Inquired", "Requested") and rng.random() < 0.9
+    own = ent.by_service.get(service_id, pools)
     from_channel = doc["Origin"] == "ChannelManager"
     start_utc = min(t.start, t.actual_start) if t.actual_start else t.start
     doc.update({
         "Options": options(t.checked_in(), doc["Origin"]),
-        "RateId": pick(rng, pools["rates"]),
+        "RateId": pick(rng, own["rates"]),
         "CreditCardId": new_uuid(rng) if rng.random() < 0.5 else None, "GroupId": group_id,
-        "RequestedResourceCategoryId": pick(rng, pools["categories"]),
+        "RequestedResourceCategoryId": pick(rng, own["categories"]),
         "AssignedResourceId": pick(rng, pools["resources"]) if assigned else None,
         "AvailabilityBlockId": pick(rng, pools["blocks"]) if rng.random() < 0.05 else None,
         "PartnerCompanyId": pick(rng, pools["companies"]) if rng.random() < 0.15 else None,
