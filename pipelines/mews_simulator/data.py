@@ -17,6 +17,7 @@ from mews_simulator.build import (
 from mews_simulator.bulk import reservation_recs
 from mews_simulator.changes import Mutation, change_person_counts, update_order
 from mews_simulator.config import SimulatorConfig
+from mews_simulator.finance import Finance
 from mews_simulator.ids import pick
 from mews_simulator.store import Rec, Table, to_recs
 from mews_simulator.times import format_us, to_us
@@ -43,6 +44,7 @@ class SimulatorData:
         self.orders_table.load(
             to_recs(generate_orders(orders_rng, config, self.catalog, self.built_at))
         )
+        self.finance = Finance(self)  # built lazily, on first use
 
     @property
     def enterprise_ids(self) -> list[str]:
@@ -64,6 +66,30 @@ class SimulatorData:
 
     def age_categories(self) -> list[dict[str, Any]]:
         return self._docs(self.age_categories_table)
+
+    def order_items(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("OrderItems"))
+
+    def accounting_categories(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("AccountingCategories"))
+
+    def bills(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("Bills"))
+
+    def payments(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("Payments"))
+
+    def products(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("Products"))
+
+    def companies(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("Companies"))
+
+    def availability_blocks(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("AvailabilityBlocks"))
+
+    def rate_groups(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("RateGroups"))
 
     def enterprise_of_service(self, service_id: str) -> str:
         return self.catalog.service_enterprise[service_id]
@@ -92,6 +118,8 @@ class SimulatorData:
                 result.updated_order_ids,
             )  # fmt: skip
             self._create(rng, create, now_us, result)
+            finance_rng = random.Random(f"{seed}:finance")
+            self.finance.mutate(finance_rng, now_us, fraction, ids, result)
             return result
 
     def _sample(
