@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from mews_simulator.finance_ops import FINANCE_PATHS, serve_finance
 from mews_simulator.inventory_ops import INVENTORY_PATHS
 from mews_simulator.ops import (
     AGE_CATEGORIES,
@@ -39,7 +40,8 @@ LISTINGS: dict[str, Listing] = {
     **{PREFIX + path: listing for path, listing in INVENTORY_PATHS.items()},
 }
 CONFIGURATION = PREFIX + "configuration/get"
-API_PATHS = frozenset([*LISTINGS, CONFIGURATION])
+FINANCE = {PREFIX + path: listing for path, listing in FINANCE_PATHS.items()}
+API_PATHS = frozenset([*LISTINGS, *FINANCE, CONFIGURATION])
 JSON_TYPE = "application/json; charset=utf-8"
 
 
@@ -77,7 +79,7 @@ def handle(state: SimulatorState, path: str, body: bytes, now: datetime) -> ApiR
         except ApiError as err:
             response = error_response(err.status, err.message, err.headers)
         state.record(path, response.status, req)
-        if response.status == 200 and path in LISTINGS:
+        if response.status == 200 and (path in LISTINGS or path in FINANCE):
             _run_scheduled(state, now)
     delay = state.config.latency_s + state.config.latency_per_item_s * items
     return ApiResponse(response.status, response.headers, response.body, delay, items)
@@ -101,6 +103,8 @@ def _serve(
     listing = LISTINGS.get(path)
     if listing is not None:
         return get_all(listing, state, req, scope)
+    if path in FINANCE:
+        return serve_finance(FINANCE[path], state, req, scope)
     portfolio = token == state.portfolio_token
     return get_configuration(state, req, scope, to_us(now), portfolio), 0
 

@@ -17,6 +17,7 @@ from mews_simulator.build import (
 from mews_simulator.bulk import reservation_recs
 from mews_simulator.changes import Mutation, change_person_counts, update_order
 from mews_simulator.config import SimulatorConfig
+from mews_simulator.finance import Finance
 from mews_simulator.ids import pick
 from mews_simulator.inventory import build_inventory
 from mews_simulator.inventory_changes import mutate_inventory
@@ -48,6 +49,7 @@ class SimulatorData:
         self.orders_table.load(
             to_recs(generate_orders(orders_rng, config, self.catalog, self.built_at))
         )
+        self.finance = Finance(self)  # built lazily, on first use
 
     @property
     def enterprise_ids(self) -> list[str]:
@@ -88,12 +90,32 @@ class SimulatorData:
     def rates(self) -> list[dict[str, Any]]:
         return self._docs(self.inventory.rates)
 
-    def rate_groups(self) -> list[dict[str, Any]]:
-        with self.lock:
-            return [dict(g) for groups in self.inventory.rate_groups.values() for g in groups]
-
     def business_segments(self) -> list[dict[str, Any]]:
         return self._docs(self.inventory.business_segments)
+
+    def order_items(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("OrderItems"))
+
+    def accounting_categories(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("AccountingCategories"))
+
+    def bills(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("Bills"))
+
+    def payments(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("Payments"))
+
+    def products(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("Products"))
+
+    def companies(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("Companies"))
+
+    def availability_blocks(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("AvailabilityBlocks"))
+
+    def rate_groups(self) -> list[dict[str, Any]]:
+        return self._docs(self.finance.table("RateGroups"))
 
     def enterprise_of_service(self, service_id: str) -> str:
         return self.catalog.service_enterprise[service_id]
@@ -128,6 +150,8 @@ class SimulatorData:
                 self.inventory, self.catalog.enterprises, random.Random(f"{seed}:inventory"),
                 now_us, fraction, create, ids, result,
             )  # fmt: skip
+            finance_rng = random.Random(f"{seed}:finance")
+            self.finance.mutate(finance_rng, now_us, fraction, ids, result)
             return result
 
     def _sample(
