@@ -84,6 +84,7 @@ def configured_run(
     max_body_bytes: int = settings.MAX_BODY_BYTES,
     request_deadline_s: float = settings.REQUEST_DEADLINE_S,
     load_every_s: float | None = None,
+    customer_personal_data: bool = False,
     transport: httpx.BaseTransport | None = None,
 ) -> ConnectionRun:
     """One connection's run (`connection`, or the only one configured); sends no request.
@@ -91,7 +92,8 @@ def configured_run(
     `max_body_bytes` and `request_deadline_s` bound one answer: a bigger or slower one is
     retried like a 503, since a proxy or a broken server sent it. `load_every_s` ends a
     load part after that many seconds once requests wait for the rate limit (the runner
-    then loads the next part); None: one load. `transport` replaces httpx's, e.g. in tests.
+    then loads the next part); None: one load. `customer_personal_data` loads customers'
+    personal fields (off by default). `transport` replaces httpx's, e.g. in tests.
     """
     chosen = select_connection(
         build_connections(access_token, enterprise_ids, connections), connection
@@ -124,6 +126,7 @@ def configured_run(
         overlap=overlap(overlap_minutes),
         concurrency=max(1, concurrency),
         load_every_s=load_every_s,
+        personal_data=customer_personal_data,
     )
 
 

@@ -14,7 +14,7 @@ it was handed out is held, and the run's last load merges the held records over 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,7 +24,7 @@ from mews_source.seen import SeenIds
 from mews_source.shaping import updated_utc
 
 Shaped: TypeAlias = tuple[pa.Table, pa.Table | None]  # a page's parent table, person counts
-Shape: TypeAlias = Callable[[pa.StructArray], Shaped]
+Item = TypeVar("Item")  # what a page is shaped into: `Shaped`, or documents
 
 
 @dataclass
@@ -107,7 +107,7 @@ def held_since(held: list[Shaped]) -> datetime:
     return oldest.replace(microsecond=0)
 
 
-def admitted(feed: Feed, records: pa.StructArray, shape: Shape) -> Shaped:
+def admitted(feed: Feed, records: pa.StructArray, shape: Callable[[pa.StructArray], Item]) -> Item:
     """A page's records this run hands out now, shaped; newer versions of handed-out Ids wait.
 
     Runs on a fetch worker thread. Without `seen` (the run merges) the page passes whole.

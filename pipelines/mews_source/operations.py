@@ -6,11 +6,15 @@ which scope filters it requires (with their item limits), and how its table is s
 Adding an operation is a spec here, its support in the simulator, and tests.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from dlt.common.schema.typing import TColumnSchema
 
 from mews_source import settings
+
+ANY_SERVICE = "Any"  # a `service_kind` for every discovered service, of either kind
 
 # Known string fields are always emitted, so their columns exist even when all are null.
 RESERVATION_FIELDS = tuple(
@@ -40,18 +44,29 @@ class Operation:
     # per scope), or None: the whole collection is re-read each run and merged.
     incremental: str | None = None
     max_interval_months: int = 3
-    # Scope: the ServiceIds of services of this kind (discovered), in chunks of `id_limit`;
-    # None: the operation takes no ServiceIds.
+    # Scope: the ids of services of this kind (discovered; ANY_SERVICE: every service), in
+    # chunks of `id_limit`, sent as `scope_filter`; None: the operation takes no such ids.
     service_kind: str | None = None
+    scope_filter: str = "ServiceIds"
+    # Scope keys are instead the ids of this operation's records for those services, read
+    # whole each run (resource category assignments are asked for by category).
+    scope_from: "Operation | None" = None
+    chain_scoped: bool = False  # sends the ChainIds of the token's enterprises (portfolios)
+    # A dimension (rates, resources...): its first read takes every record, however old,
+    # without an interval filter; `start_date` bounds only the transactions.
+    whole_first: bool = False
     id_limit: int = settings.MAX_IDS_PER_REQUEST
     enterprise_scoped: bool = True  # sends the connection's EnterpriseIds, if it has any
+    # Filters every request carries, e.g. an Extent the operation requires, or ActivityStates
+    # that would otherwise leave deleted records out.
+    request: Mapping[str, Any] = field(default_factory=dict)
     page_size: int = settings.PAGE_SIZE
-    # Shaped into Arrow by `shaping` (the hot path) when it declares its fields; else dlt's
-    # normalizer flattens the records.
+    # Shaped into Arrow by `shaping` (the hot path) when it declares its fields; else the
+    # records go to dlt as documents, whose normalizer flattens them (`documents`).
     fields: tuple[str, ...] = ()
     person_counts: bool = False  # loads `<name>__person_counts` from `PersonCounts`
     columns: dict[str, TColumnSchema] = field(default_factory=dict)  # dlt column hints
-    personal: tuple[str, ...] = ()  # fields left out unless the user opts in
+    personal: tuple[str, ...] = ()  # fields left out unless `customer_personal_data` is on
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -84,7 +99,161 @@ AGE_CATEGORIES = Operation(
     "AgeCategories",
     service_kind="Bookable",
     columns={"short_names": {"data_type": "json"}},
+    request={"ActivityStates": ["Active", "Deleted"]},  # the default leaves deleted ones out
 )
 
-CATALOGUE = (RESERVATIONS, PRODUCT_SERVICE_ORDERS, SERVICES, AGE_CATEGORIES)
+ENTERPRISES = Operation(
+    "enterprises",
+    "/api/connector/v1/enterprises/getAll",
+    "Enterprises",
+    incremental="UpdatedUtc",
+    whole_first=True,
+)
+# Resource categories carry no UpdatedUtc (the filter exists, the field does not): re-read.
+RESOURCE_CATEGORIES = Operation(
+    "resource_categories",
+    "/api/connector/v1/resourceCategories/getAll",
+    "ResourceCategories",
+    service_kind="Bookable",
+    request={"ActivityStates": ["Active", "Deleted"]},
+)
+RESOURCES = Operation(
+    "resources",
+    "/api/connector/v1/resources/getAll",
+    "Resources",
+    incremental="UpdatedUtc",
+    request={"Extent": {"Resources": True, "Inactive": True}},  # Extent is required
+    whole_first=True,
+)
+RESOURCE_BLOCKS = Operation(
+    "resource_blocks",
+    "/api/connector/v1/resourceBlocks/getAll",
+    "ResourceBlocks",
+    incremental="UpdatedUtc",
+    request={"ActivityStates": ["Active", "Deleted"]},  # the default leaves deleted ones out
+    whole_first=True,
+)
+RATES = Operation(
+    "rates",
+    "/api/connector/v1/rates/getAll",
+    "Rates",
+    incremental="UpdatedUtc",
+    service_kind="Bookable",
+    # Without an Extent the answer also holds the deprecated RateGroups (see rate_groups).
+    request={"Extent": {"Rates": True, "AvailabilityBlockAssignments": False}},
+    whole_first=True,
+)
+BUSINESS_SEGMENTS = Operation(
+    "business_segments",
+    "/api/connector/v1/businessSegments/getAll",
+    "BusinessSegments",
+    incremental="UpdatedUtc",
+    whole_first=True,
+)
+
+ORDER_ITEMS = Operation(
+    "order_items", "/api/connector/v1/orderItems/getAll", "OrderItems", incremental="UpdatedUtc"
+)
+ACCOUNTING_CATEGORIES = Operation(
+    "accounting_categories",
+    "/api/connector/v1/accountingCategories/getAll",
+    "AccountingCategories",
+    incremental="UpdatedUtc",
+    request={"ActivityStates": ["Active", "Deleted"]},
+    whole_first=True,
+)
+BILLS = Operation(
+    "bills",
+    "/api/connector/v1/bills/getAll",
+    "Bills",
+    incremental="UpdatedUtc",
+    # Without BillIds only regular bills come back: corrective ones would be missing.
+    request={"CorrectionState": ["Bill", "CorrectiveBill"]},
+)
+PAYMENTS = Operation(
+    "payments", "/api/connector/v1/payments/getAll", "Payments", incremental="UpdatedUtc"
+)
+PRODUCTS = Operation(
+    "products",
+    "/api/connector/v1/products/getAll",
+    "Products",
+    incremental="UpdatedUtc",
+    service_kind=ANY_SERVICE,
+    whole_first=True,
+)
+COMPANIES = Operation(
+    "companies",
+    "/api/connector/v1/companies/getAll",
+    "Companies",
+    incremental="UpdatedUtc",
+    enterprise_scoped=False,  # companies belong to the chain; without ChainIds: all in scope
+    whole_first=True,
+)
+AVAILABILITY_BLOCKS = Operation(
+    "availability_blocks",
+    "/api/connector/v1/availabilityBlocks/getAll",
+    "AvailabilityBlocks",
+    incremental="UpdatedUtc",
+    request={"Extent": {"AvailabilityBlocks": True}},  # Extent is required
+    whole_first=True,
+)
+RATE_GROUPS = Operation(
+    "rate_groups",
+    "/api/connector/v1/rateGroups/getAll",
+    "RateGroups",
+    incremental="UpdatedUtc",
+    service_kind="Bookable",
+    whole_first=True,
+)
+# Identifying and sensitive fields of a customer (see the README): kept out by default.
+CUSTOMER_PERSONAL_FIELDS = tuple(
+    "Title Sex FirstName LastName SecondLastName BirthDate BirthCountryCode "
+    "BirthCountrySubdivisionCode BirthPlace Occupation Email Phone TaxIdentificationNumber "
+    "LoyaltyCode AccountingCode BillingCode Notes CarRegistrationNumber DietaryRequirements "
+    "ItalianDestinationCode ItalianFiscalCode ItalianLotteryCode Address".split()
+)
+CUSTOMERS = Operation(
+    "customers",
+    "/api/connector/v1/customers/getAll",
+    "Customers",
+    incremental="UpdatedUtc",
+    enterprise_scoped=False,  # customers belong to the chain; ChainIds is what it takes
+    chain_scoped=True,
+    request={
+        "Extent": {"Customers": True, "Addresses": False},
+        "ActivityStates": ["Active", "Deleted"],
+    },
+    personal=CUSTOMER_PERSONAL_FIELDS,
+)
+RESOURCE_CATEGORY_ASSIGNMENTS = Operation(
+    "resource_category_assignments",
+    "/api/connector/v1/resourceCategoryAssignments/getAll",
+    "ResourceCategoryAssignments",
+    incremental="UpdatedUtc",
+    service_kind="Bookable",
+    scope_filter="ResourceCategoryIds",
+    scope_from=RESOURCE_CATEGORIES,
+    whole_first=True,
+)
+
+CATALOGUE = (
+    RESERVATIONS,
+    PRODUCT_SERVICE_ORDERS,
+    SERVICES,
+    AGE_CATEGORIES,
+    ENTERPRISES,
+    RESOURCE_CATEGORIES,
+    RESOURCES,
+    RESOURCE_BLOCKS,
+    RATES,
+    BUSINESS_SEGMENTS,
+    ORDER_ITEMS,
+    ACCOUNTING_CATEGORIES,
+    BILLS,
+    PAYMENTS,
+    PRODUCTS,
+    COMPANIES,
+    AVAILABILITY_BLOCKS,
+    RATE_GROUPS,
+)
 BY_NAME = {operation.name: operation for operation in CATALOGUE}

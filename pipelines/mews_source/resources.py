@@ -8,6 +8,7 @@ operation is re-read whole each run and merged by its key.
 """
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import dlt
@@ -16,6 +17,8 @@ from dlt.common.schema.typing import TColumnSchema, TMergeDispositionDict
 from dlt.extract import DltResource
 
 from mews_source.batching import Batch, PageBatcher
+from mews_source.documents import document
+from mews_source.feed import Feed
 from mews_source.operations import SERVICES, Operation
 from mews_source.paging import fetch_pages
 from mews_source.run import ConnectionRun
@@ -56,6 +59,16 @@ def incremental_rows(run: ConnectionRun, operation: Operation) -> Iterator[Any]:
     feed = run.feed(operation, marks)
     if feed.fetcher is None:
         return
+    if not operation.fields:  # documents: dlt normalizes them
+        yield from feed.fetcher.take(run.part_timer())
+        feed.end_part()
+    else:
+        yield from _tables(run, operation, feed)
+    _advance(marks, feed, run.start)
+
+
+def _tables(run: ConnectionRun, operation: Operation, feed: Feed) -> Iterator[Any]:
+    """The part's Arrow tables, batched; the held records if this is the run's last load."""
     append = run.appends(operation.name)
     batcher = PageBatcher()
     if feed.merging:  # the run's last load: newer versions of records it appended
@@ -66,16 +79,20 @@ def incremental_rows(run: ConnectionRun, operation: Operation) -> Iterator[Any]:
             yield from _with_children(batcher.add(parent, child), operation, append)
         feed.end_part()
     yield from _with_children(batcher.flush(), operation, append)
+
+
+def _advance(marks: dict[str, dict[str, str]], feed: Feed, start: datetime) -> None:
+    """Move the marks over the windows this part completed."""
     for scope, edge in feed.scanned_until().items():
         marks["scanned_until"][scope] = edge.isoformat()
     for scope, edge in feed.read_from().items():
         marks["read_from"][scope] = edge.isoformat()
     for scope in marks["scanned_until"]:  # read from start_date on (or before this mark existed)
-        marks["read_from"].setdefault(scope, run.start.isoformat())
+        marks["read_from"].setdefault(scope, start.isoformat())
 
 
-def collection_rows(run: ConnectionRun, operation: Operation) -> Iterator[dict[str, Any]]:
-    """Every record of the operation's scopes, each with its enterprise."""
+def collection_rows(run: ConnectionRun, operation: Operation) -> Iterator[Any]:
+    """Every record of the operation's scopes, each with its enterprise (see `document`)."""
     if operation is SERVICES:  # discovery has read them already
         yield from run.catalog.services()
         return
@@ -83,12 +100,11 @@ def collection_rows(run: ConnectionRun, operation: Operation) -> Iterator[dict[s
     enterprises = run.catalog.enterprise_by_service()
     post = run.client.operation(operation.path)
     scoped = run.filters(operation)
+    left_out = () if run.personal_data else operation.personal
     for chunk in chunks(scopes, operation.id_limit):
         for page in fetch_pages(post, operation.result_key, scoped(chunk), operation.page_size):
             run.report(operation.name).add_page(len(page.items))
-            for item in page.items:
-                own = item.get("EnterpriseId")
-                yield {**item, "EnterpriseId": own or enterprises.get(item.get("ServiceId") or "")}
+            yield [document(item, enterprises, left_out) for item in page.items]
 
 
 def _marks(kind: str, connection: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from mews_source import shaping
+from mews_source import documents, shaping
 from mews_source.catalog import ServiceCatalog
 from mews_source.client import MewsClient
 from mews_source.config import Connection
@@ -59,6 +59,7 @@ class ConnectionRun:
     overlap: timedelta
     concurrency: int
     load_every_s: float | None = None  # None: everything in one load
+    personal_data: bool = False  # load customers' personal fields (`customer_personal_data`)
     appending: frozenset[str] = frozenset()  # operations whose tables were empty at the start
     reports: dict[str, ResourceReport] = field(default_factory=dict)
     feeds: dict[str, Feed] = field(default_factory=dict)
@@ -88,21 +89,29 @@ class ConnectionRun:
         return self.reports.setdefault(resource, ResourceReport())
 
     def scopes(self, operation: Operation) -> list[str]:
-        """The scope keys the operation is read for: its services' ids, or one for all."""
+        """The scope keys the operation is read for: its services' ids (or the ids of another
+        operation's records for them), or one for all."""
         if operation.service_kind is None:
             return [ALL]
-        return self.catalog.service_ids(operation.service_kind)
+        service_ids = self.catalog.service_ids(operation.service_kind)
+        source = operation.scope_from
+        if source is None or not service_ids:
+            return service_ids
+        return self.catalog.record_ids(source, self.filters(source)(service_ids))
 
     def filters(self, operation: Operation) -> Callable[[list[str]], dict[str, Any]]:
         """The scope filters of one request for a chunk of scope keys."""
         enterprise_ids = list(self.connection.enterprise_ids)
+        chain_ids = self.catalog.chain_ids() if operation.chain_scoped else []
 
         def scoped(chunk: list[str]) -> dict[str, Any]:
-            filters: dict[str, Any] = {}
+            filters: dict[str, Any] = dict(operation.request)
             if operation.service_kind is not None:
-                filters["ServiceIds"] = chunk
+                filters[operation.scope_filter] = chunk
             if operation.enterprise_scoped and enterprise_ids:
                 filters["EnterpriseIds"] = enterprise_ids
+            if chain_ids:
+                filters["ChainIds"] = chain_ids
             return filters
 
         return scoped
@@ -166,6 +175,7 @@ class ConnectionRun:
             operation.max_interval_months,
             operation.id_limit,
             operation.page_size,
+            operation.whole_first,
         )
         logger.info(
             "%s [%s]: %d scopes, %d windows up to %s",
@@ -179,20 +189,12 @@ class ConnectionRun:
 
     def _fetcher(self, operation: Operation, tasks: list[WindowTask], feed: Feed) -> WindowFetcher:
         report = self.report(operation.name)
-        enterprises = self.catalog.enterprise_by_service()
-        schema = shaping.page_schema(
-            operation.result_key, operation.fields, operation.person_counts
-        )
+        decode, shape_page = self._reader(operation)
 
-        shape_page = functools.partial(shaped, operation, enterprises)
-
-        def shape(records: pa.StructArray) -> list[Shaped]:
+        def shape(records: pa.StructArray) -> list[Any]:
             """Runs on a fetch worker thread."""
             report.add_page(len(records))
             return [admitted(feed, records, shape_page)]
-
-        def decode(body: bytes) -> dict[str, Any]:
-            return shaping.read_page(body, operation.result_key, schema)
 
         return WindowFetcher(
             functools.partial(self.client.post, operation.path, decode=decode),
@@ -202,6 +204,24 @@ class ConnectionRun:
             self.concurrency,
             clock=self.client.server_clock,
         )
+
+    def _reader(
+        self, operation: Operation
+    ) -> tuple[Callable[[bytes], dict[str, Any]], Callable[[pa.StructArray], Any]]:
+        """How a page's body is read, and how its records are shaped for dlt."""
+        enterprises = self.catalog.enterprise_by_service()
+        key = operation.result_key
+        if not operation.fields:
+            left_out = () if self.personal_data else operation.personal
+            return functools.partial(documents.read_page, result_key=key), functools.partial(
+                documents.documents, enterprises, left_out
+            )
+        schema = shaping.page_schema(key, operation.fields, operation.person_counts)
+
+        def decode(body: bytes) -> dict[str, Any]:
+            return shaping.read_page(body, key, schema)
+
+        return decode, functools.partial(shaped, operation, enterprises)
 
 
 def shaped(operation: Operation, enterprises: dict[str, str], records: pa.StructArray) -> Shaped:

@@ -160,8 +160,9 @@ def run_connection(
 def appending_resources(
     pipeline: dlt.Pipeline, resources: Sequence[str], refresh: bool
 ) -> frozenset[str]:
-    """Incremental resources whose tables are all empty, or about to be dropped: they append."""
-    candidates = [BY_NAME[r] for r in resources if BY_NAME[r].incremental]
+    """Arrow-shaped incremental resources whose tables are empty or about to be dropped: they
+    append (documents always merge: their child tables would need the same care)."""
+    candidates = [BY_NAME[r] for r in resources if BY_NAME[r].incremental and BY_NAME[r].fields]
     tables = [table for operation in candidates for table in operation.tables]
     empty = set(tables) if refresh else empty_tables(pipeline, tables)
     return frozenset(o.name for o in candidates if empty.issuperset(o.tables))

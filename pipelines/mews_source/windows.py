@@ -39,12 +39,15 @@ class WindowTask:
     history: bool = False  # reads back towards an earlier start_date (planned newest first)
     scope: tuple[str, ...] = ()  # the scope keys (e.g. service ids) this task reads for
     interval: str = "UpdatedUtc"  # the operation's interval filter
+    whole: bool = False  # no interval filter: every record, up to now (a dimension's first read)
 
     def part(self, start: datetime, end: datetime) -> "WindowTask":
         """A sub-window of this task, read from its first page."""
         return replace(self, start=start, end=end, cursor=None)
 
     def request(self) -> dict[str, Any]:
+        if self.whole:
+            return page_request(dict(self.filters), self.page_size, self.cursor)
         window = {"StartUtc": iso_utc(self.start), "EndUtc": iso_utc(self.end)}
         return page_request({**self.filters, self.interval: window}, self.page_size, self.cursor)
 
@@ -135,28 +138,35 @@ def plan(
     months: int = 3,
     id_limit: int = settings.MAX_IDS_PER_REQUEST,
     page_size: int = settings.PAGE_SIZE,
+    whole_first: bool = False,
 ) -> list[WindowTask]:
     """Group scopes by where they were read until; cut each group's range into windows.
 
     A scope read from a later start than `start_date` now asks for (the user wants more
-    history) also gets the missing older range, newest window first.
+    history) also gets the missing older range, newest window first. With `whole_first`
+    (a dimension: rates, resources...), a scope never read is read whole, without an
+    interval and whatever `start_date` says, and by `UpdatedUtc` from then on.
     """
     groups: dict[datetime, list[str]] = {}
     history: dict[datetime, list[str]] = {}
+    unread = [key for key in scopes if whole_first and key not in scanned_until]
+    tasks = _lane_tasks(unread, [(span.start, span.run_end)], filters, id_limit, page_size)
+    tasks = [replace(task, whole=True) for task in tasks]
     for key in scopes:
         previous = scanned_until.get(key)
+        if whole_first and not previous:
+            continue
         start = datetime.fromisoformat(previous) - span.overlap if previous else span.start
         groups.setdefault(min(start, span.run_end), []).append(key)
-        earliest = read_from.get(key) if previous else None
+        earliest = read_from.get(key) if previous and not whole_first else None
         if earliest and span.start < datetime.fromisoformat(earliest):
             history.setdefault(datetime.fromisoformat(earliest), []).append(key)
-    tasks: list[WindowTask] = []
     for end, keys in sorted(history.items()):
         windows = reversed(list(split_windows(span.start, end, months)))
         tasks += _lane_tasks(keys, windows, filters, id_limit, page_size, history=True)
     for start, keys in sorted(groups.items()):
         windows = list(split_windows(start, span.run_end, months))
-        tasks += _lane_tasks(keys, windows, filters, id_limit, page_size, history=False)
+        tasks += _lane_tasks(keys, windows, filters, id_limit, page_size)
     return tasks
 
 
@@ -166,7 +176,7 @@ def _lane_tasks(
     filters: Callable[[list[str]], dict[str, Any]],
     id_limit: int,
     page_size: int,
-    history: bool,
+    history: bool = False,
 ) -> list[WindowTask]:
     """The windows for every chunk of `keys`, in reading order within each chunk."""
     windows = list(windows)
@@ -179,7 +189,7 @@ def _lane_tasks(
 
 def lighter_tasks(task: WindowTask) -> tuple[WindowTask, ...]:
     """Halve the window, else the page size; nothing when both are at their floor."""
-    if task.end - task.start >= 2 * settings.MIN_WINDOW:
+    if not task.whole and task.end - task.start >= 2 * settings.MIN_WINDOW:
         halves = _whole_seconds(split_evenly(task.start, task.end, 2))
         return tuple(task.part(start, end) for start, end in halves)
     if task.page_size > settings.MIN_PAGE_SIZE:
@@ -193,8 +203,8 @@ def next_tasks(task: WindowTask, outcome: Outcome, spare_workers: int) -> list[W
     if page is None or page.is_last(task.page_size):
         return []
     follow = [replace(task, cursor=page.cursor)]
-    if spare_workers < 1 or outcome.oldest is None or outcome.newest is None:
-        return follow
+    if task.whole or spare_workers < 1 or outcome.oldest is None or outcome.newest is None:
+        return follow  # a whole read has no interval to cut: it follows its cursor
     if outcome.newest_first:
         # Newest first by UpdatedUtc: everything not yet returned is at or before `oldest`.
         # Filters are half-open [StartUtc, EndUtc) and requests carry whole seconds: end the
