@@ -7,6 +7,7 @@ import dlt
 import pytest
 
 from mews_simulator import SimulatorConfig, running_simulator
+from mews_source import RESOURCE_NAMES
 from mews_source.runner import make_pipeline
 from tests.support import assert_equal_to_truth, load_in_process, truth
 
@@ -92,6 +93,8 @@ def test_run_with_nothing_changed_makes_one_request_per_resource(portfolio_sim, 
 
     stats = portfolio_sim.stats()
     print(f"quiet run: {stats['requests']} requests {stats['by_path']}")
-    assert stats["requests"] <= 4  # services (discovery), reservations, orders, age categories
-    assert all(count == 1 for count in stats["by_path"].values())
+    # discovery (services/getAll, which is also the services table), then one request for
+    # each other operation: all scopes of an operation share one mark, so one window
+    assert stats["requests"] == len(RESOURCE_NAMES)
+    assert all(count == 1 for count in stats["by_path"].values()), stats["by_path"]
     assert_equal_to_truth(db, portfolio_sim)

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from mews_simulator import SimulatorConfig, running_simulator
-from mews_source import mews_source
+from mews_source import RESOURCE_NAMES, mews_source
 from tests.support import assert_equal_to_truth
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,12 +86,8 @@ def test_building_the_source_sends_no_request() -> None:
         transport=httpx.MockTransport(handler),
     )
 
-    assert set(source.resources) == {
-        "reservations",
-        "product_service_orders",
-        "services",
-        "age_categories",
-    }
+    assert set(source.resources) == set(RESOURCE_NAMES)
+    assert {"reservations", "product_service_orders", "enterprises", "rates"} <= set(RESOURCE_NAMES)
     assert requests == []
 
 

@@ -1,0 +1,144 @@
+"""Every table beyond the service orders equals the simulator after every run.
+
+The hotel's inventory, rates, segments, revenue and payments load incrementally on
+`UpdatedUtc` like the orders (dimensions are read whole first, resource categories re-read
+each run): after a backfill, after changes, and on a fresh runner (local pipeline dir gone,
+state restored from the destination) each table holds exactly the simulator's records, once
+each, with their enterprise.
+"""
+
+import os
+import shutil
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from mews_simulator import SimulatorConfig, running_simulator
+from tests.support import assert_equal_to_truth, load_in_process, utc
+
+HISTORY_DAYS = 200
+# table -> the simulator's ground truth of its operation
+TABLES = {
+    "enterprises": "enterprises",
+    "resource_categories": "resource_categories",
+    "resources": "resources",
+    "resource_blocks": "resource_blocks",
+    "rates": "rates",
+    "business_segments": "business_segments",
+    "order_items": "order_items",
+    "accounting_categories": "accounting_categories",
+    "bills": "bills",
+    "payments": "payments",
+    "products": "products",
+    "companies": "companies",
+    "availability_blocks": "availability_blocks",
+    "rate_groups": "rate_groups",
+}
+CHAIN_LEVEL = {"enterprises", "companies"}  # records of no one enterprise
+UNSTAMPED = {"resource_categories"}  # its records carry no UpdatedUtc: re-read each run
+
+
+@pytest.fixture
+def sim():
+    config = SimulatorConfig(
+        seed=23,
+        enterprise_count=3,
+        reservation_count=1_500,
+        product_service_order_count=300,
+        history_days=HISTORY_DAYS,
+    )
+    with running_simulator(config) as simulator:
+        yield simulator
+
+
+def start_date() -> str:
+    moment = datetime.now(UTC) - timedelta(days=HISTORY_DAYS + 1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def expected(sim: Any, table: str) -> dict[str, tuple[datetime | None, str | None]]:
+    """id -> (updated_utc, enterprise_id) of the simulator's records for `table`."""
+    data = sim.data
+    records: list[Mapping[str, Any]] = getattr(data, TABLES[table])()
+
+    def enterprise(record: Mapping[str, Any]) -> str | None:
+        if table in CHAIN_LEVEL:
+            return None
+        own = record.get("EnterpriseId")
+        return str(own) if own else data.enterprise_of_service(record["ServiceId"])
+
+    def updated(record: Mapping[str, Any]) -> datetime | None:
+        return utc(record["UpdatedUtc"]) if table not in UNSTAMPED else None
+
+    return {str(r["Id"]): (updated(r), enterprise(r)) for r in records}
+
+
+def loaded_rows(db: Path, table: str) -> list[tuple[str, datetime | None, str | None]]:
+    updated = "NULL" if table in UNSTAMPED else "updated_utc"
+    enterprise = "NULL" if table in CHAIN_LEVEL else "enterprise_id"
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(f"SELECT id, {updated}, {enterprise} FROM mews_raw.{table}")
+        return [(r[0], r[1] and r[1].astimezone(UTC), r[2]) for r in rows.fetchall()]
+
+
+def assert_tables_equal_truth(db: Path, sim: Any) -> None:
+    for table in TABLES:
+        rows = loaded_rows(db, table)
+        got = {rid: (updated, enterprise) for rid, updated, enterprise in rows}
+        want = expected(sim, table)
+        assert want, f"{table}: the simulator serves no records"
+        assert len(rows) == len(got), f"{table}: duplicate ids"
+        assert got.keys() == want.keys(), (
+            f"{table}: {len(want.keys() - got.keys())} missing, "
+            f"{len(got.keys() - want.keys())} extra"
+        )
+        differing = [rid for rid in want if got[rid] != want[rid]]
+        assert not differing, f"{table}: {len(differing)} differ, e.g. {differing[0]}"
+
+
+def run_once(db: Path, sim: Any) -> None:
+    result = load_in_process(db, sim, start_date())
+    assert not result.failed, [c.error for c in result.failed]
+
+
+def test_inventory_tables_equal_the_simulator_after_backfill_changes_and_on_a_fresh_runner(
+    sim: Any, tmp_path: Path
+) -> None:
+    db = tmp_path / "mews.duckdb"
+    run_once(db, sim)
+    assert_tables_equal_truth(db, sim)
+    assert_equal_to_truth(db, sim)
+
+    sim.data.mutate(fraction=0.2, create=20, seed=5)
+    run_once(db, sim)
+    assert_tables_equal_truth(db, sim)
+
+    shutil.rmtree(os.environ["DLT_DATA_DIR"])  # a fresh runner: state from the destination
+    sim.data.mutate(fraction=0.2, create=20, seed=6)
+    run_once(db, sim)
+    assert_tables_equal_truth(db, sim)
+    assert_equal_to_truth(db, sim)
+
+
+def test_inventory_columns_are_snake_case_with_utc_timestamps(sim: Any, tmp_path: Path) -> None:
+    db = tmp_path / "mews.duckdb"
+    run_once(db, sim)
+    with duckdb.connect(str(db), read_only=True) as con:
+        columns = con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = 'mews_raw'"
+        ).fetchall()
+    by_table: dict[str, dict[str, str]] = {}
+    for table, column, kind in columns:
+        by_table.setdefault(table, {})[column] = kind
+    for table in TABLES:
+        types = by_table[table]
+        assert "id" in types and (table in UNSTAMPED or "updated_utc" in types), table
+        utc_columns = [c for c in types if c.endswith("_utc")]
+        assert all(types[c] == "TIMESTAMP WITH TIME ZONE" for c in utc_columns), (table, types)
+    assert "time_zone_identifier" in by_table["enterprises"]
+    assert any(c.startswith("names__") for c in by_table["resource_categories"])
