@@ -101,6 +101,12 @@ class SimulatorProcess:
         except httpx.HTTPError:
             return None
 
+    def truth(self, kind: str) -> list[dict[str, Any]]:
+        """Every record of `kind` (a table name) the simulator holds, as JSON documents."""
+        response = self._http.get(f"/_sim/truth/{kind}")
+        response.raise_for_status()
+        return list(response.json())
+
     def truth_ids(self) -> list[str]:
         """Ids of every reservation the simulator holds, read from a streamed truth dump."""
         ids: list[str] = []
