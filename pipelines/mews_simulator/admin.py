@@ -13,7 +13,7 @@ from mews_simulator.state import SimulatorState
 ADMIN_PREFIX = "/_sim/"
 TRUTH = ("reservations", "product_service_orders", "services", "age_categories", "enterprises",
          "resource_categories", "resources", "resource_blocks", "rates", "rate_groups",
-         "business_segments")  # fmt: skip
+         "business_segments", "customers", "resource_category_assignments")  # fmt: skip
 
 
 def handle_admin(state: SimulatorState, method: str, path: str, body: bytes) -> ApiResponse:
