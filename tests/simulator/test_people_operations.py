@@ -34,12 +34,12 @@ def _base(api: Api, key: str) -> Doc:
     return {"Extent": {"Customers": True}, "ChainIds": _chains(api)}
 
 
-def _post(api: Api, key: str, token: str | None = None, **fields: Any) -> Any:
+def _post(api: Api, key: str, token: str | None = None, /, **fields: Any) -> Any:
     return api.post(API + OPS[key], token, **fields)
 
 
 def _walk(
-    api: Api, key: str, count: int = 1000, token: str | None = None, **fields: Any
+    api: Api, key: str, count: int = 1000, token: str | None = None, /, **fields: Any
 ) -> list[Doc]:
     items: list[Doc] = []
     cursor = None
@@ -142,7 +142,7 @@ def test_missing_resource_category_ids_is_400(api: Api) -> None:
 
 
 def test_customers_without_extent_is_400(api: Api) -> None:
-    fields = {"ChainIds": _chains(api), "CustomerIds": [_truth(api, "Customers")[0]["Id"]]}
+    fields: Doc = {"ChainIds": _chains(api), "CustomerIds": [_truth(api, "Customers")[0]["Id"]]}
     response = _post(api, "Customers", Limitation={"Count": 10}, **fields)
     assert response.status_code == 400, response.text
     ok = _post(api, "Customers", Limitation={"Count": 10}, Extent={"Customers": True}, **fields)
@@ -151,7 +151,7 @@ def test_customers_without_extent_is_400(api: Api) -> None:
 
 def test_customers_chain_ids_with_portfolio_and_enterprise_tokens(api: Api) -> None:
     customer = _truth(api, "Customers")[0]
-    fields = {"Extent": {"Customers": True}, "CustomerIds": [customer["Id"]]}
+    fields: Doc = {"Extent": {"Customers": True}, "CustomerIds": [customer["Id"]]}
     response = _post(api, "Customers", Limitation={"Count": 10}, **fields)
     assert response.status_code == 400, response.text
     chain_of = {e["Id"]: e["ChainId"] for e in api.sim.data.enterprises()}
@@ -183,10 +183,10 @@ def test_customers_without_any_filter_is_400(api: Api) -> None:
 )  # fmt: skip
 def test_interval_over_three_months_is_400(api: Api, key: str, name: str) -> None:
     now = to_us(datetime.now(UTC))
-    long = {name: _window(add_months(now, -3) - 1_000_000, now)}
+    long: Doc = {name: _window(add_months(now, -3) - 1_000_000, now)}
     response = _post(api, key, Limitation={"Count": 10}, **_base(api, key), **long)
     assert response.status_code == 400, response.text
-    short = {name: _window(add_months(now, -3), now)}
+    short: Doc = {name: _window(add_months(now, -3), now)}
     ok = _post(api, key, Limitation={"Count": 10}, **_base(api, key), **short)
     assert ok.status_code == 200, ok.text
 
@@ -196,7 +196,8 @@ def test_filters_narrow_the_customers(api: Api) -> None:
     some = truth[3]
     for name, field in (("Emails", "Email"), ("LastNames", "LastName"),
                         ("FirstNames", "FirstName")):  # fmt: skip
-        served = _walk(api, "Customers", **_base(api, "Customers"), **{name: [some[field]]})
+        narrow: Doc = {name: [some[field]]}
+        served = _walk(api, "Customers", **_base(api, "Customers"), **narrow)
         assert _by_id(served) == _by_id([c for c in truth if c[field] == some[field]])
     with_company = next(c for c in truth if c["CompanyId"])
     served = _walk(api, "Customers", **_base(api, "Customers"),
@@ -227,7 +228,7 @@ def test_accounts_are_customers_and_resources_are_assigned(api: Api) -> None:
     active = {(a["ResourceId"], categories[a["CategoryId"]]["ServiceId"]) for a in assignments
               if a["IsActive"]}  # fmt: skip
     assert len(active) == sum(a["IsActive"] for a in assignments)  # one per service at most
-    bookable = {}
+    bookable: dict[str, set[str]] = {}
     for category in categories.values():
         bookable.setdefault(category["EnterpriseId"], set()).add(category["ServiceId"])
     resources = {r["Id"]: r for r in data.resources()}
