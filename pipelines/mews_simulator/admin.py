@@ -14,7 +14,8 @@ ADMIN_PREFIX = "/_sim/"
 TRUTH = ("reservations", "product_service_orders", "services", "age_categories", "enterprises",
          "resource_categories", "resources", "resource_blocks", "rates", "rate_groups",
          "business_segments", "order_items", "accounting_categories", "bills", "payments",
-         "products", "companies", "availability_blocks")  # fmt: skip
+         "products", "companies", "availability_blocks", "customers",
+         "resource_category_assignments")  # fmt: skip
 
 
 def handle_admin(state: SimulatorState, method: str, path: str, body: bytes) -> ApiResponse:

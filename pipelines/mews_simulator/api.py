@@ -27,6 +27,7 @@ from mews_simulator.ops import (
     get_all,
     get_configuration,
 )
+from mews_simulator.people_ops import PEOPLE_PATHS
 from mews_simulator.state import SimulatorState
 from mews_simulator.times import to_us
 from mews_simulator.validate import ApiError, bad
@@ -38,6 +39,7 @@ LISTINGS: dict[str, Listing] = {
     PREFIX + "services/getAll": SERVICES,
     PREFIX + "ageCategories/getAll": AGE_CATEGORIES,
     **{PREFIX + path: listing for path, listing in INVENTORY_PATHS.items()},
+    **{PREFIX + path: listing for path, listing in PEOPLE_PATHS.items()},
 }
 CONFIGURATION = PREFIX + "configuration/get"
 FINANCE = {PREFIX + path: listing for path, listing in FINANCE_PATHS.items()}

@@ -33,6 +33,10 @@ class Mutation:
     created_resource_block_ids: list[str] = field(default_factory=list)
     updated_rate_ids: list[str] = field(default_factory=list)
     updated_business_segment_ids: list[str] = field(default_factory=list)
+    updated_resource_category_assignment_ids: list[str] = field(default_factory=list)
+    created_resource_category_assignment_ids: list[str] = field(default_factory=list)
+    updated_customer_ids: list[str] = field(default_factory=list)
+    created_customer_ids: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, list[str]]:
         return asdict(self)

@@ -21,6 +21,7 @@ from mews_simulator.finance import Finance
 from mews_simulator.ids import pick
 from mews_simulator.inventory import build_inventory
 from mews_simulator.inventory_changes import mutate_inventory
+from mews_simulator.people import People
 from mews_simulator.store import Rec, Table, to_recs
 from mews_simulator.times import US_PER_DAY, format_us, to_us
 
@@ -50,6 +51,7 @@ class SimulatorData:
             to_recs(generate_orders(orders_rng, config, self.catalog, self.built_at))
         )
         self.finance = Finance(self)  # built lazily, on first use
+        self.people = People(self)  # customers and resource category assignments, lazily
 
     @property
     def enterprise_ids(self) -> list[str]:
@@ -117,6 +119,14 @@ class SimulatorData:
     def rate_groups(self) -> list[dict[str, Any]]:
         return self._docs(self.finance.table("RateGroups"))
 
+    def customers(self) -> list[dict[str, Any]]:
+        """customers/getAll's records: one per AccountId of the reservations and orders."""
+        return self._docs(self.people.table("Customers"))
+
+    def resource_category_assignments(self) -> list[dict[str, Any]]:
+        """Every assignment, inactive (historic, or of an inactive resource) ones included."""
+        return self._docs(self.people.table("ResourceCategoryAssignments"))
+
     def enterprise_of_service(self, service_id: str) -> str:
         return self.catalog.service_enterprise[service_id]
 
@@ -152,6 +162,7 @@ class SimulatorData:
             )  # fmt: skip
             finance_rng = random.Random(f"{seed}:finance")
             self.finance.mutate(finance_rng, now_us, fraction, ids, result)
+            self.people.mutate(random.Random(f"{seed}:people"), now_us, fraction, ids, result)
             return result
 
     def _sample(
