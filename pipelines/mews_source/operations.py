@@ -255,5 +255,7 @@ CATALOGUE = (
     COMPANIES,
     AVAILABILITY_BLOCKS,
     RATE_GROUPS,
+    CUSTOMERS,
+    RESOURCE_CATEGORY_ASSIGNMENTS,
 )
 BY_NAME = {operation.name: operation for operation in CATALOGUE}

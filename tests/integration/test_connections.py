@@ -68,5 +68,5 @@ def test_three_tokens_load_three_enterprises_and_a_failing_token_keeps_the_other
     assert not third.failed
     assert_snapshot_equal(loaded(db), truth(group_sim))
     quiet = third.connections[0].requests + third.connections[2].requests
-    # one request per operation each (discovery's is the services table's)
-    assert quiet <= 2 * len(RESOURCE_NAMES), "the healthy connections' state had advanced"
+    # one request per operation each (discovery's is the services table's), two for scopes
+    assert quiet <= 2 * (len(RESOURCE_NAMES) + 2), "the healthy connections' state had advanced"

@@ -37,8 +37,11 @@ TABLES = {
     "companies": "companies",
     "availability_blocks": "availability_blocks",
     "rate_groups": "rate_groups",
+    "customers": "customers",
+    "resource_category_assignments": "resource_category_assignments",
 }
-CHAIN_LEVEL = {"enterprises", "companies"}  # records of no one enterprise
+# Records of no one enterprise (the chain's), or that name none (assignments)
+CHAIN_LEVEL = {"enterprises", "companies", "customers", "resource_category_assignments"}
 UNSTAMPED = {"resource_categories"}  # its records carry no UpdatedUtc: re-read each run
 
 
@@ -142,3 +145,51 @@ def test_inventory_columns_are_snake_case_with_utc_timestamps(sim: Any, tmp_path
         assert all(types[c] == "TIMESTAMP WITH TIME ZONE" for c in utc_columns), (table, types)
     assert "time_zone_identifier" in by_table["enterprises"]
     assert any(c.startswith("names__") for c in by_table["resource_categories"])
+
+
+PERSONAL_COLUMNS = {"first_name", "last_name", "email", "phone", "birth_date", "notes"}
+
+
+def personal_values(sim: Any) -> set[str]:
+    """Names, emails and phones the simulator holds for its customers."""
+    values: set[str] = set()
+    for customer in sim.data.customers():
+        values |= {str(customer[k]) for k in ("LastName", "Email", "Phone") if customer.get(k)}
+    return values
+
+
+def every_file_text(root: Path) -> str:
+    return "\n".join(
+        path.read_bytes().decode("latin-1") for path in root.rglob("*") if path.is_file()
+    )
+
+
+def test_customers_personal_fields_stay_out_unless_the_user_opts_in(
+    sim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "mews.duckdb"
+    run_once(db, sim)
+    with duckdb.connect(str(db), read_only=True) as con:
+        columns = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = 'mews_raw' AND table_name = 'customers'"
+            ).fetchall()
+        }
+        rows = con.execute("SELECT count(*) FROM mews_raw.customers").fetchone()
+    assert rows and rows[0] == len(sim.data.customers())
+    assert {"id", "chain_id", "nationality_code"} <= columns
+    assert not columns & PERSONAL_COLUMNS, columns & PERSONAL_COLUMNS
+    secrets = personal_values(sim)
+    written = every_file_text(tmp_path)  # the DuckDB file and dlt's working dir (packages)
+    assert secrets and not [v for v in secrets if v in written]
+
+    opted = tmp_path / "opted" / "mews.duckdb"
+    opted.parent.mkdir()
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "opted" / "dlt"))
+    result = load_in_process(opted, sim, start_date(), customer_personal_data=True)
+    assert not result.failed
+    with duckdb.connect(str(opted), read_only=True) as con:
+        emails = {r[0] for r in con.execute("SELECT email FROM mews_raw.customers").fetchall()}
+    assert emails == {c.get("Email") for c in sim.data.customers()}
