@@ -178,9 +178,9 @@ def _tests(listing: FinanceListing, req: Doc, inclusive: bool) -> list[DocTest]:
         if bounds is not None:
             tests.append(_time_in(field, bounds))
     for param, field, allowed in listing.enums:
-        values = enum_values(req, param, allowed)
-        if values is not None:
-            tests.append(_field_in(field, values))
+        chosen = enum_values(req, param, allowed)
+        if chosen is not None:
+            tests.append(_field_in(field, chosen))
     if listing.activity:
         activity = enum_values(req, "ActivityStates", frozenset(ACTIVITY))
         if activity is not None:

@@ -14,7 +14,7 @@ it was handed out is held, and the run's last load merges the held records over 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeAlias, TypeVar
+from typing import TypeAlias, TypeVar, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -116,7 +116,8 @@ def admitted(feed: Feed, records: pa.StructArray, shape: Callable[[pa.StructArra
         return shape(records)
     verdict = feed.seen.admit(records.field("Id"), updated_utc(records))
     if verdict.newer.true_count:
-        feed.held.append(shape(records.filter(verdict.newer)))
+        # Only Arrow-shaped operations append, so only their pages are ever held.
+        feed.held.append(cast(Shaped, shape(records.filter(verdict.newer))))
     if verdict.first.true_count == len(records):  # the usual page: nothing read before
         return shape(records)
     return shape(records.filter(verdict.first))

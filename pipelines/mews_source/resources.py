@@ -21,6 +21,7 @@ from mews_source.documents import document
 from mews_source.feed import Feed
 from mews_source.operations import SERVICES, Operation
 from mews_source.paging import fetch_pages
+from mews_source.prefetch import WindowFetcher
 from mews_source.run import ConnectionRun
 from mews_source.windows import chunks
 
@@ -63,11 +64,13 @@ def incremental_rows(run: ConnectionRun, operation: Operation) -> Iterator[Any]:
         yield from feed.fetcher.take(run.part_timer())
         feed.end_part()
     else:
-        yield from _tables(run, operation, feed)
+        yield from _tables(run, operation, feed, feed.fetcher)
     _advance(marks, feed, run.start)
 
 
-def _tables(run: ConnectionRun, operation: Operation, feed: Feed) -> Iterator[Any]:
+def _tables(
+    run: ConnectionRun, operation: Operation, feed: Feed, fetcher: WindowFetcher
+) -> Iterator[Any]:
     """The part's Arrow tables, batched; the held records if this is the run's last load."""
     append = run.appends(operation.name)
     batcher = PageBatcher()
@@ -75,7 +78,7 @@ def _tables(run: ConnectionRun, operation: Operation, feed: Feed) -> Iterator[An
         for parent, child in feed.take_held():
             yield from _with_children(batcher.add(parent, child), operation, append)
     else:
-        for parent, child in feed.fetcher.take(run.part_timer()):
+        for parent, child in fetcher.take(run.part_timer()):
             yield from _with_children(batcher.add(parent, child), operation, append)
         feed.end_part()
     yield from _with_children(batcher.flush(), operation, append)

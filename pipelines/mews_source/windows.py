@@ -162,7 +162,7 @@ def plan(
         if earliest and span.start < datetime.fromisoformat(earliest):
             history.setdefault(datetime.fromisoformat(earliest), []).append(key)
     for end, keys in sorted(history.items()):
-        windows = reversed(list(split_windows(span.start, end, months)))
+        windows = list(reversed(list(split_windows(span.start, end, months))))
         tasks += _lane_tasks(keys, windows, filters, id_limit, page_size, history=True)
     for start, keys in sorted(groups.items()):
         windows = list(split_windows(start, span.run_end, months))
