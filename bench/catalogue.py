@@ -29,7 +29,7 @@ from mews_source import RESOURCE_NAMES  # noqa: E402
 CLEARED_PREFIXES = ("SOURCES__", "DESTINATION__", "DLT_", "DATA_WRITER__", "NORMALIZE__")
 # Tables whose truth the simulator serves under the same name (resources = every table).
 NOT_IN_TRUTH = {"services"}
-LAZY_TABLES = ("payments",)
+LAZY_TABLES = ("payments", "customers", "resource_category_assignments")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -60,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = run_measured([sys.executable, "pipelines/mews.py"], environment(sim, args), REPO)
         after = sim.stats() or {}
         (args.out / "connector.stderr").write_text(run.stderr)
+        (args.out / "connector.stdout").write_text(run.stdout)
         if run.returncode != 0:
             print(run.stderr[-2000:], file=sys.stderr)
             return 1

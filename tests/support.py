@@ -163,12 +163,25 @@ def sim_source_args(sim: Any, start_date: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+# What most tests load: the order operations their assertions are about. The rest of the
+# catalogue has its own tests (tests/integration/test_inventory.py); loading it everywhere
+# would multiply every rate-limited and fault-injected run's requests.
+ORDER_RESOURCES = ("reservations", "product_service_orders", "services", "age_categories")
+
+
 def load_in_process(
-    db_path: Path, sim: Any, start_date: str, names: Sequence[str] = ("default",), **extra: Any
+    db_path: Path,
+    sim: Any,
+    start_date: str,
+    names: Sequence[str] = ("default",),
+    resources: Sequence[str] | None = ORDER_RESOURCES,
+    **extra: Any,
 ) -> RunResult:
-    """One run of the real pipeline into a DuckDB file, in this process."""
+    """One run of the real pipeline into a DuckDB file, in this process (`resources`: None
+    loads every operation)."""
     pipeline = make_pipeline(dlt.destinations.duckdb(str(db_path)), "mews_raw")
-    return run(pipeline, list(names), None, False, **sim_source_args(sim, start_date, **extra))
+    chosen = list(resources) if resources is not None else None
+    return run(pipeline, list(names), chosen, False, **sim_source_args(sim, start_date, **extra))
 
 
 def cli_env(

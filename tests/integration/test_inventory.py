@@ -104,7 +104,7 @@ def assert_tables_equal_truth(db: Path, sim: Any) -> None:
 
 
 def run_once(db: Path, sim: Any) -> None:
-    result = load_in_process(db, sim, start_date())
+    result = load_in_process(db, sim, start_date(), resources=None)
     assert not result.failed, [c.error for c in result.failed]
 
 
@@ -188,7 +188,7 @@ def test_customers_personal_fields_stay_out_unless_the_user_opts_in(
     opted = tmp_path / "opted" / "mews.duckdb"
     opted.parent.mkdir()
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "opted" / "dlt"))
-    result = load_in_process(opted, sim, start_date(), customer_personal_data=True)
+    result = load_in_process(opted, sim, start_date(), resources=None, customer_personal_data=True)
     assert not result.failed
     with duckdb.connect(str(opted), read_only=True) as con:
         emails = {r[0] for r in con.execute("SELECT email FROM mews_raw.customers").fetchall()}

@@ -86,10 +86,10 @@ def test_second_run_after_changes_equals_truth_and_drops_lost_age_categories(
 def test_run_with_nothing_changed_makes_one_request_per_resource(portfolio_sim, tmp_path: Path):
     db = tmp_path / "mews.duckdb"
     start = days_ago(HISTORY_DAYS + 1)
-    load_in_process(db, portfolio_sim, start)
+    load_in_process(db, portfolio_sim, start, resources=None)
     portfolio_sim.reset_stats()
 
-    load_in_process(db, portfolio_sim, start)
+    load_in_process(db, portfolio_sim, start, resources=None)
 
     stats = portfolio_sim.stats()
     print(f"quiet run: {stats['requests']} requests {stats['by_path']}")

@@ -11,7 +11,7 @@ import duckdb
 
 from mews_simulator import SimulatorConfig
 from mews_source.runner import RunResult, make_pipeline, run
-from tests.support import Snapshot, loaded, sim_source_args, snapshot_of, truth
+from tests.support import ORDER_RESOURCES, Snapshot, loaded, sim_source_args, snapshot_of, truth
 
 DATASET = "mews_raw"
 # Retries and backoff shrunk so a fault-heavy run takes seconds, not minutes.
@@ -38,9 +38,11 @@ def load(
     pipelines_dir: str | None = None,
     **extra: Any,
 ) -> RunResult:
-    """One in-process run of the real pipeline into the DuckDB file `db`."""
+    """One in-process run of the real pipeline into the DuckDB file `db`: the order
+    operations unless `resources` names others."""
     pipeline = make_pipeline(dlt.destinations.duckdb(str(db)), DATASET, pipelines_dir)
-    return run(pipeline, ["default"], resources, False, **sim_source_args(sim, start, **extra))
+    chosen = resources or list(ORDER_RESOURCES)
+    return run(pipeline, ["default"], chosen, False, **sim_source_args(sim, start, **extra))
 
 
 @dataclass(frozen=True)
