@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mews_source.windows import Span, WindowTask, chunks, plan
+from mews_source.windows import Span, WindowTask, chunks, lighter_tasks, plan
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 RUN_END = datetime(2025, 6, 30, 12, 0, 1, tzinfo=UTC)
@@ -96,3 +96,26 @@ def test_windows_stay_within_the_operation_s_maximum_interval() -> None:
 
     assert all(task.end - task.start <= timedelta(days=29) for task in tasks)
     assert len(tasks) > 17
+
+
+def test_a_dimension_never_read_is_read_whole_then_by_updated_utc() -> None:
+    """Rates or resources older than start_date still load: the first read has no interval."""
+    scanned = {"b": (RUN_END - timedelta(hours=1)).isoformat()}
+
+    tasks = plan(["a", "b"], scanned, {"b": T0.isoformat()}, span(), service_filters,
+                 whole_first=True)  # fmt: skip
+
+    whole = [t for t in tasks if t.whole]
+    assert [t.scope for t in whole] == [("a",)]
+    assert "UpdatedUtc" not in whole[0].request() and whole[0].end == RUN_END
+    [hourly] = [t for t in tasks if not t.whole]
+    assert hourly.scope == ("b",) and "UpdatedUtc" in hourly.request()
+    earlier = plan(["b"], scanned, {"b": (T0 + timedelta(days=9)).isoformat()}, span(),
+                   service_filters, whole_first=True)  # fmt: skip
+    assert not [t for t in earlier if t.history], "a dimension has no history to read back"
+
+
+def test_a_whole_read_is_never_cut_by_time_only_lightened() -> None:
+    task = WindowTask({"ServiceIds": ["a"]}, T0, RUN_END, page_size=1000, whole=True)
+    assert [t.page_size for t in lighter_tasks(task)] == [500]
+    assert all(t.whole for t in lighter_tasks(task))
