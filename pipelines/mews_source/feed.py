@@ -14,11 +14,12 @@ it was handed out is held, and the run's last load merges the held records over 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeAlias, TypeVar, cast
+from typing import Any, TypeAlias, TypeVar, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mews_source.loaded import LoadedVersions
 from mews_source.prefetch import WindowFetcher
 from mews_source.seen import SeenIds
 from mews_source.shaping import updated_utc
@@ -36,6 +37,26 @@ class Feed:
     run_end: datetime
     seen: SeenIds | None = None  # set when this run appends: every Id handed out so far
     held: list[Shaped] = field(default_factory=list)  # newer versions of appended records
+    loaded: LoadedVersions | None = None  # versions the destination holds, and those handed out
+    handed: int = 0  # records handed to dlt in this part
+
+    def unloaded(self, records: pa.StructArray) -> pa.StructArray:
+        """The page's records but versions the destination already holds (worker thread)."""
+        if self.loaded is None or not self.loaded.known:
+            return records
+        return self.loaded.unloaded(records, updated_utc(records))
+
+    def hand_out(self, ids: pa.Array, updated: pa.Array) -> None:
+        """Note records handed to dlt in this part (main thread)."""
+        self.handed += len(ids)
+        if self.loaded is not None:
+            self.loaded.note(ids, updated)
+
+    def hand_out_records(self, records: list[dict[str, Any]]) -> None:
+        """`hand_out` for documents."""
+        self.handed += len(records)
+        if self.loaded is not None:
+            self.loaded.note_records(records)
 
     @property
     def done(self) -> bool:

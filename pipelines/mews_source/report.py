@@ -43,6 +43,9 @@ def format_summary(result: RunResult) -> str:
             f"{sum(c.windows.values()):>9}{c.pages:>7}{c.loads:>7}{c.throttled_s:>10.1f}  {status}"
         )
         rows.update(c.rows)
+    if not rows:
+        lines.append("nothing new: no row to load")
+        return "\n".join(lines)
     lines.append(f"{'table':<32}{'rows read':>12}  (before merging duplicates by key)")
     lines.extend(f"{table:<32}{count:>12,}" for table, count in sorted(rows.items()))
     return "\n".join(lines)

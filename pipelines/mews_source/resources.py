@@ -7,8 +7,8 @@ State is committed with the load, so a run that dies leaves it where it was. Any
 operation is re-read whole each run and merged by its key.
 """
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
@@ -31,6 +31,10 @@ NEWEST_WINS: dict[str, TColumnSchema] = {
     "updated_utc": {"name": "updated_utc", "dedup_sort": "desc"}
 }
 MARKS = ("scanned_until", "read_from")  # every record updated in [read_from, scanned_until) is read
+LOADED = "loaded_versions"  # see `loaded`
+# A part that hands out nothing leaves marks that would move less than this where they are:
+# its state does not change, so dlt loads nothing; the next run re-reads a little more.
+QUIET_MOVE = timedelta(days=1)
 
 
 def resources(run: ConnectionRun, operations: tuple[Operation, ...]) -> list[DltResource]:
@@ -57,15 +61,22 @@ def resource(run: ConnectionRun, operation: Operation) -> DltResource:
 def incremental_rows(run: ConnectionRun, operation: Operation) -> Iterator[Any]:
     """This load's part of the run's pages; the marks advance over the windows it completes."""
     marks = {kind: _marks(kind, run.connection.name) for kind in MARKS}
-    feed = run.feed(operation, marks)
+    state = dlt.current.resource_state()
+    feed = run.feed(operation, marks, state.get(LOADED, {}).get(run.connection.name, []))
     if feed.fetcher is None:
         return
+    feed.handed = 0
     if not operation.fields:  # documents: dlt normalizes them
-        yield from feed.fetcher.take(run.part_timer())
+        for records in feed.fetcher.take(run.part_timer()):
+            feed.hand_out_records(records)
+            yield records
         feed.end_part()
     else:
         yield from _tables(run, operation, feed, feed.fetcher)
-    _advance(marks, feed, run.start)
+    if feed.handed or _moved(marks, feed):
+        _advance(marks, feed, run.start)
+        if feed.loaded is not None:
+            state.setdefault(LOADED, {})[run.connection.name] = feed.loaded.keys()
 
 
 def _tables(
@@ -76,12 +87,26 @@ def _tables(
     batcher = PageBatcher()
     if feed.merging:  # the run's last load: newer versions of records it appended
         for parent, child in feed.take_held():
+            feed.hand_out(parent.column("id"), parent.column("updated_utc"))
             yield from _with_children(batcher.add(parent, child), operation, append)
     else:
         for parent, child in fetcher.take(run.part_timer()):
+            feed.hand_out(parent.column("id"), parent.column("updated_utc"))
             yield from _with_children(batcher.add(parent, child), operation, append)
         feed.end_part()
     yield from _with_children(batcher.flush(), operation, append)
+
+
+def _moved(marks: Mapping[str, Mapping[str, str]], feed: Feed) -> bool:
+    """Whether a part that handed out nothing should still move the marks: a new scope, a
+    read back towards an earlier start_date, or a mark that would move `QUIET_MOVE` or more."""
+    scanned, read = marks["scanned_until"], marks["read_from"]
+    for scope, edge in feed.scanned_until().items():
+        if scope not in scanned or scope not in read:
+            return True
+        if edge - datetime.fromisoformat(scanned[scope]) >= QUIET_MOVE:
+            return True
+    return any(read.get(scope) != edge.isoformat() for scope, edge in feed.read_from().items())
 
 
 def _advance(marks: dict[str, dict[str, str]], feed: Feed, start: datetime) -> None:

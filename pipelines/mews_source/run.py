@@ -22,6 +22,7 @@ from mews_source.catalog import ServiceCatalog
 from mews_source.client import MewsClient
 from mews_source.config import Connection
 from mews_source.feed import Feed, Shaped, admitted
+from mews_source.loaded import SLACK, LoadedVersions
 from mews_source.operations import Operation
 from mews_source.prefetch import WindowFetcher
 from mews_source.seen import SeenIds
@@ -116,11 +117,14 @@ class ConnectionRun:
 
         return scoped
 
-    def feed(self, operation: Operation, marks: Mapping[str, Mapping[str, str]]) -> Feed:
-        """The operation's feed, started on first use from its state `marks`."""
+    def feed(
+        self, operation: Operation, marks: Mapping[str, Mapping[str, str]], loaded: list[str]
+    ) -> Feed:
+        """The operation's feed, started on first use from its state: `marks`, and the
+        versions `loaded` near the end of the last run."""
         feed = self.feeds.get(operation.name)
         if feed is None:
-            feed = self.feeds[operation.name] = self._start(operation, marks)
+            feed = self.feeds[operation.name] = self._start(operation, marks, loaded)
         return feed
 
     def part_timer(self) -> Callable[[], bool] | None:
@@ -158,7 +162,9 @@ class ConnectionRun:
             feed.close()
         self.client.close()
 
-    def _start(self, operation: Operation, marks: Mapping[str, Mapping[str, str]]) -> Feed:
+    def _start(
+        self, operation: Operation, marks: Mapping[str, Mapping[str, str]], loaded: list[str]
+    ) -> Feed:
         """Plan the operation's windows and start fetching them in the background."""
         scopes = self.scopes(operation)
         run_end = self.run_end()
@@ -184,6 +190,7 @@ class ConnectionRun:
         self.report(operation.name).windows += len(tasks)
         seen = SeenIds() if operation.name in self.appending else None
         feed = Feed(None, scopes, run_end, seen)
+        feed.loaded = LoadedVersions(run_end - self.overlap - SLACK, loaded)
         feed.fetcher = self._fetcher(operation, tasks, feed)
         return feed
 
@@ -194,7 +201,8 @@ class ConnectionRun:
         def shape(records: pa.StructArray) -> list[Any]:
             """Runs on a fetch worker thread."""
             report.add_page(len(records))
-            return [admitted(feed, records, shape_page)]
+            records = feed.unloaded(records)
+            return [admitted(feed, records, shape_page)] if len(records) else []
 
         return WindowFetcher(
             functools.partial(self.client.post, operation.path, decode=decode),

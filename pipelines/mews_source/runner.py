@@ -136,13 +136,14 @@ def run_connection(
     result = ConnectionResult(name)
     try:
         run = configured_run(connection=name, **source_args)
-        run.appending = appending_resources(pipeline, resources, refresh)
+        run.appending = appending_resources(pipeline, name, resources, refresh)
         pending = list(resources)
         while pending:
             rows = _load(pipeline, run_source(run, pending), refresh and result.loads == 0)
-            remember_loads(pipeline)
-            result.loads += 1
-            for table, count in rows.items():
+            if rows is not None:
+                remember_loads(pipeline)
+                result.loads += 1
+            for table, count in (rows or {}).items():
                 result.rows[table] = result.rows.get(table, 0) + count
             pending = run.unfinished(pending)
     except Exception as exc:  # reported per connection; the CLI turns it into one line
@@ -158,14 +159,28 @@ def run_connection(
 
 
 def appending_resources(
-    pipeline: dlt.Pipeline, resources: Sequence[str], refresh: bool
+    pipeline: dlt.Pipeline, connection: str, resources: Sequence[str], refresh: bool
 ) -> frozenset[str]:
     """Arrow-shaped incremental resources whose tables are empty or about to be dropped: they
-    append (documents always merge: their child tables would need the same care)."""
+    append (documents always merge: their child tables would need the same care).
+
+    A resource this connection has marks for has loaded before: it merges, unasked.
+    """
     candidates = [BY_NAME[r] for r in resources if BY_NAME[r].incremental and BY_NAME[r].fields]
+    if not refresh:
+        candidates = [o for o in candidates if not has_marks(pipeline, o.name, connection)]
+    if not candidates:
+        return frozenset()
     tables = [table for operation in candidates for table in operation.tables]
     empty = set(tables) if refresh else empty_tables(pipeline, tables)
     return frozenset(o.name for o in candidates if empty.issuperset(o.tables))
+
+
+def has_marks(pipeline: dlt.Pipeline, resource: str, connection: str) -> bool:
+    """Whether the pipeline's state holds scope marks of `resource` for `connection`."""
+    sources = pipeline.state.get("sources", {})
+    state = sources.get("mews", {}).get("resources", {}).get(resource, {})
+    return bool(state.get("scanned_until", {}).get(connection))
 
 
 def empty_tables(pipeline: dlt.Pipeline, tables: Sequence[str]) -> set[str]:
@@ -189,8 +204,9 @@ def _has_rows(client: SqlClientBase[Any], table: str) -> bool:
         return False
 
 
-def _load(pipeline: dlt.Pipeline, source: Any, refresh: bool) -> dict[str, int]:
-    """One extract, normalize and load; failed jobs raise. Returns the rows per table.
+def _load(pipeline: dlt.Pipeline, source: Any, refresh: bool) -> dict[str, int] | None:
+    """One extract, normalize and load; failed jobs raise. Returns the rows per table, or
+    None when the extract found nothing to load (no row and no change of state).
 
     The steps are `pipeline.run`'s, apart so that a stop signal raises at once while
     extracting (mews.py) and once running jobs end while loading (`load_extracted`).
@@ -200,10 +216,19 @@ def _load(pipeline: dlt.Pipeline, source: Any, refresh: bool) -> dict[str, int]:
         loader_file_format=loader_file_format(pipeline),
         refresh="drop_sources" if refresh else None,
     )
+    if nothing_extracted(pipeline):
+        pipeline.abort_packages()  # the empty package: a load would only record an empty load
+        return None
     normalized, loaded = load_extracted(pipeline)
     if loaded.has_failed_jobs:
         loaded.raise_on_failed_jobs()
     return {t: n for t, n in normalized.row_counts.items() if not t.startswith("_dlt")}
+
+
+def nothing_extracted(pipeline: dlt.Pipeline) -> bool:
+    """Whether the extracted packages hold no job: no row, no change of state."""
+    packages = pipeline.list_extracted_load_packages()
+    return all(not pipeline.get_load_package_info(p).jobs["new_jobs"] for p in packages)
 
 
 def find_mews_error(exc: BaseException) -> MewsError | None:

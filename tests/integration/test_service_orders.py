@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dlt
+import duckdb
 import pytest
 
 from mews_simulator import SimulatorConfig, running_simulator
@@ -101,3 +102,30 @@ def test_run_with_nothing_changed_makes_one_request_per_resource(portfolio_sim, 
     assert stats["requests"] == len(RESOURCE_NAMES) + len(twice)
     assert {path for path, count in stats["by_path"].items() if count != 1} == twice
     assert_equal_to_truth(db, portfolio_sim)
+
+
+def test_run_that_finds_nothing_new_loads_nothing(portfolio_sim, tmp_path: Path):
+    """The re-read overlap returns what the last run loaded: those versions are dropped, the
+    marks stay, and dlt gets no package; a change after that loads as usual."""
+    db = tmp_path / "mews.duckdb"
+    start = days_ago(HISTORY_DAYS + 1)
+    orders = ["reservations", "product_service_orders"]
+    portfolio_sim.data.mutate(fraction=0.01, create=20, seed=3)  # versions inside the overlap
+    load_in_process(db, portfolio_sim, start, resources=orders)
+    loads_before = _completed_loads(db)
+
+    quiet = load_in_process(db, portfolio_sim, start, resources=orders).connections[0]
+
+    assert quiet.requests > 0 and quiet.pages > 0
+    assert (quiet.loads, quiet.rows) == (0, {})
+    assert _completed_loads(db) == loads_before
+    portfolio_sim.data.mutate(fraction=0.02, create=10, seed=4)
+    changed = load_in_process(db, portfolio_sim, start, resources=orders).connections[0]
+    assert changed.loads == 1 and changed.rows["reservations"] > 0
+    assert_equal_to_truth(db, portfolio_sim)
+
+
+def _completed_loads(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute("select count(*) from mews_raw._dlt_loads where status = 0").fetchone()
+    return int(row[0]) if row else 0
