@@ -101,6 +101,12 @@ class SimulatorProcess:
         except httpx.HTTPError:
             return None
 
+    def mutate(self, **args: Any) -> dict[str, Any]:
+        """Change records now, as `/_sim/mutate` does (fraction, create, seed)."""
+        response = self._http.post("/_sim/mutate", json=args)
+        response.raise_for_status()
+        return dict(response.json())
+
     def truth(self, kind: str) -> list[dict[str, Any]]:
         """Every record of `kind` (a table name) the simulator holds, as JSON documents."""
         response = self._http.get(f"/_sim/truth/{kind}")

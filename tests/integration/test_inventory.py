@@ -9,7 +9,6 @@ each, with their enterprise.
 
 import os
 import shutil
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,31 +17,10 @@ import duckdb
 import pytest
 
 from mews_simulator import SimulatorConfig, running_simulator
-from tests.support import assert_equal_to_truth, load_in_process, utc
+from tests.catalogue import TABLES, UNSTAMPED, assert_tables_equal_truth
+from tests.support import assert_equal_to_truth, load_in_process
 
 HISTORY_DAYS = 200
-# table -> the simulator's ground truth of its operation
-TABLES = {
-    "enterprises": "enterprises",
-    "resource_categories": "resource_categories",
-    "resources": "resources",
-    "resource_blocks": "resource_blocks",
-    "rates": "rates",
-    "business_segments": "business_segments",
-    "order_items": "order_items",
-    "accounting_categories": "accounting_categories",
-    "bills": "bills",
-    "payments": "payments",
-    "products": "products",
-    "companies": "companies",
-    "availability_blocks": "availability_blocks",
-    "rate_groups": "rate_groups",
-    "customers": "customers",
-    "resource_category_assignments": "resource_category_assignments",
-}
-# Records of no one enterprise (the chain's), or that name none (assignments)
-CHAIN_LEVEL = {"enterprises", "companies", "customers", "resource_category_assignments"}
-UNSTAMPED = {"resource_categories"}  # its records carry no UpdatedUtc: re-read each run
 
 
 @pytest.fixture
@@ -61,46 +39,6 @@ def sim():
 def start_date() -> str:
     moment = datetime.now(UTC) - timedelta(days=HISTORY_DAYS + 1)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def expected(sim: Any, table: str) -> dict[str, tuple[datetime | None, str | None]]:
-    """id -> (updated_utc, enterprise_id) of the simulator's records for `table`."""
-    data = sim.data
-    records: list[Mapping[str, Any]] = getattr(data, TABLES[table])()
-
-    def enterprise(record: Mapping[str, Any]) -> str | None:
-        if table in CHAIN_LEVEL:
-            return None
-        own = record.get("EnterpriseId")
-        return str(own) if own else data.enterprise_of_service(record["ServiceId"])
-
-    def updated(record: Mapping[str, Any]) -> datetime | None:
-        return utc(record["UpdatedUtc"]) if table not in UNSTAMPED else None
-
-    return {str(r["Id"]): (updated(r), enterprise(r)) for r in records}
-
-
-def loaded_rows(db: Path, table: str) -> list[tuple[str, datetime | None, str | None]]:
-    updated = "NULL" if table in UNSTAMPED else "updated_utc"
-    enterprise = "NULL" if table in CHAIN_LEVEL else "enterprise_id"
-    with duckdb.connect(str(db), read_only=True) as con:
-        rows = con.execute(f"SELECT id, {updated}, {enterprise} FROM mews_raw.{table}")
-        return [(r[0], r[1] and r[1].astimezone(UTC), r[2]) for r in rows.fetchall()]
-
-
-def assert_tables_equal_truth(db: Path, sim: Any) -> None:
-    for table in TABLES:
-        rows = loaded_rows(db, table)
-        got = {rid: (updated, enterprise) for rid, updated, enterprise in rows}
-        want = expected(sim, table)
-        assert want, f"{table}: the simulator serves no records"
-        assert len(rows) == len(got), f"{table}: duplicate ids"
-        assert got.keys() == want.keys(), (
-            f"{table}: {len(want.keys() - got.keys())} missing, "
-            f"{len(got.keys() - want.keys())} extra"
-        )
-        differing = [rid for rid in want if got[rid] != want[rid]]
-        assert not differing, f"{table}: {len(differing)} differ, e.g. {differing[0]}"
 
 
 def run_once(db: Path, sim: Any) -> None:

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from mews_simulator import FaultConfig, running_simulator
-from mews_source import operations
+from mews_source import RESOURCE_NAMES, operations
 from mews_source.report import format_summary
+from tests.catalogue import assert_tables_equal_truth
 from tests.integration.test_service_orders import days_ago
 from tests.reliability.figures import record
 from tests.reliability.harness import (
@@ -113,6 +114,43 @@ def test_faulty_backfill_equals_source_or_fails_cleanly_then_rerun_equals(
     )  # fmt: skip
     assert result == Damage(0, 0)
     assert not leaks, leaks
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_faulty_backfill_of_the_whole_catalogue_fails_cleanly_or_equals_then_rerun_equals(
+    sim: Any, tmp_path: Path, seed: int
+):
+    db = tmp_path / "mews.duckdb"
+    before = fingerprint(db)
+    sim.set_faults(mixed_faults(seed))
+
+    first = load(db, sim, START, resources=list(RESOURCE_NAMES), **FAST)
+
+    connection = first.connections[0]
+    statuses = [entry.status for entry in sim.request_log()]
+    assert sum(status != 200 for status in statuses) > 0, "no fault fired: pick another seed"
+    if first.failed:
+        assert connection.error and "\n" not in connection.error
+        assert fingerprint(db) == before
+    else:
+        assert_tables_equal_truth(db, sim)
+        assert_equal_to_truth(db, sim)
+
+    sim.set_faults(None)
+    second = load(db, sim, START, resources=list(RESOURCE_NAMES), **FAST)
+
+    assert not second.failed, second.failed
+    assert_tables_equal_truth(db, sim)
+    assert_equal_to_truth(db, sim)
+    result = damage(db, sim)
+    record(
+        f"faults 15 % mixed, whole catalogue, seed {seed}",
+        f"{len(statuses) - statuses.count(200)} error answers in {len(statuses)} requests",
+        runs=2, lost=result.lost, duplicated=result.duplicated,
+        outcome=("first run failed: " + (connection.error or "")) if first.failed
+        else f"first run ok with {connection.retries} retries",
+    )  # fmt: skip
+    assert result == Damage(0, 0)
 
 
 # The client holds itself to 4 requests/s, so requests wait and the run loads in parts.

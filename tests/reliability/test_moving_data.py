@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 from mews_simulator import running_simulator
+from mews_source import RESOURCE_NAMES
+from tests.catalogue import assert_tables_equal_truth
 from tests.integration.test_service_orders import days_ago
 from tests.reliability.figures import record
-from tests.reliability.harness import FAST, HISTORY_DAYS, damage, load, small_config
+from tests.reliability.harness import FAST, HISTORY_DAYS, Damage, damage, load, small_config
 from tests.support import Snapshot, assert_equal_to_truth, loaded, truth
 
 START = days_ago(HISTORY_DAYS + 1)
@@ -90,3 +92,31 @@ def test_changes_while_paging_are_in_after_one_more_run(
         runs=2, lost=final.lost, duplicated=final.duplicated,
         outcome=f"after run 1: {missed.lost} rows still to read (changed mid-run); after run 2: 0",
     )  # fmt: skip
+
+
+def test_changes_while_the_whole_catalogue_pages_are_in_after_one_more_run(
+    sim: Any, tmp_path: Path
+):
+    db = tmp_path / "mews.duckdb"
+    before = truth(sim)
+    sim.schedule_mutation(after_requests=30, fraction=0.05, create=40, seed=4)
+
+    first = load(db, sim, START, resources=list(RESOURCE_NAMES), **FAST)
+
+    assert not first.failed, first.failed
+    after = truth(sim)
+    assert len(after.reservations) == len(before.reservations) + 40, "the mutation did not fire"
+    touched = _assert_first_run_guarantee(loaded(db), before, after)
+
+    second = load(db, sim, START, resources=list(RESOURCE_NAMES), **FAST)
+
+    assert not second.failed, second.failed
+    assert_tables_equal_truth(db, sim)
+    assert_equal_to_truth(db, sim)
+    final = damage(db, sim)
+    record(
+        "moving data, whole catalogue, change after 30 requests",
+        f"{touched} reservations and orders updated or created mid-run",
+        runs=2, lost=final.lost, duplicated=final.duplicated, outcome="after run 2: 0",
+    )  # fmt: skip
+    assert final == Damage(0, 0)
