@@ -8,8 +8,8 @@ hour's changes (an hour later it would not). The simulator counts every request 
 each run's tables are checked against its truth. The limit is lifted so that the runs are
 quick: only the request counts matter, and at 200 / 30 s each request costs 0.15 s of budget.
 
-    .venv/bin/python bench/requests.py            # 1, 10 and 100 properties, ~5-10 min
-    .venv/bin/python bench/requests.py --quick    # 1 and 3 properties (CI)
+    .venv/bin/python bench/hourly.py            # 1, 10 and 100 properties, ~5-10 min
+    .venv/bin/python bench/hourly.py --quick    # 1 and 3 properties (CI)
 """
 
 import argparse
@@ -29,7 +29,7 @@ BUDGET_PER_S = 200 / 30.0
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 and 3 properties")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "requests")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "hourly")
     return parser.parse_args(argv)
 
 
