@@ -85,6 +85,7 @@ def configured_run(
     request_deadline_s: float = settings.REQUEST_DEADLINE_S,
     load_every_s: float | None = None,
     customer_personal_data: bool = False,
+    stays_from_start_date: bool = False,
     transport: httpx.BaseTransport | None = None,
 ) -> ConnectionRun:
     """One connection's run (`connection`, or the only one configured); sends no request.
@@ -93,7 +94,9 @@ def configured_run(
     retried like a 503, since a proxy or a broken server sent it. `load_every_s` ends a
     load part after that many seconds once requests wait for the rate limit (the runner
     then loads the next part); None: one load. `customer_personal_data` loads customers'
-    personal fields (off by default). `transport` replaces httpx's, e.g. in tests.
+    personal fields (off by default). `stays_from_start_date` also loads every reservation
+    whose stay starts on or after `start_date`, however long ago it was last updated (once per
+    scope, by ScheduledStartUtc). `transport` replaces httpx's, e.g. in tests.
     """
     chosen = select_connection(
         build_connections(access_token, enterprise_ids, connections), connection
@@ -127,6 +130,7 @@ def configured_run(
         concurrency=max(1, concurrency),
         load_every_s=load_every_s,
         personal_data=customer_personal_data,
+        stays=stays_from_start_date,
     )
 
 

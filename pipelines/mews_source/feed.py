@@ -5,7 +5,7 @@ time. After each load, a scope's `scanned_until` mark moves to the far edge of i
 handed out without a gap, whatever order their pages arrived in, but never past what the
 server's time had surely reached when a window was first requested (later changes may still
 be stamped before the run's end: the next run reads them); `read_from` is the same edge of
-the windows read back towards an earlier start_date.
+the windows read back towards an earlier start_date, and `stays_from` that of the stays lane.
 
 A load into empty tables appends (see `SeenIds`): a record whose newer version arrives after
 it was handed out is held, and the run's last load merges the held records over the rest.
@@ -75,7 +75,7 @@ class Feed:
 
     def scanned_until(self) -> dict[str, datetime]:
         """How far each scope is read, never past a held record (it is not loaded yet)."""
-        edges = self._edges(history=False)
+        edges = self._edges(history=False, stays=False)
         if not self.held:
             return edges
         cap = min(held_since(self.held), self.run_end)
@@ -83,9 +83,13 @@ class Feed:
 
     def read_from(self) -> dict[str, datetime]:
         """How far back each scope is read towards an earlier `start_date`."""
-        return self._edges(history=True)
+        return self._edges(history=True, stays=False)
 
-    def _edges(self, history: bool) -> dict[str, datetime]:
+    def stays_from(self) -> dict[str, datetime]:
+        """How far back each scope's stays are read by their start (`stays_from_start_date`)."""
+        return self._edges(history=True, stays=True)
+
+    def _edges(self, history: bool, stays: bool) -> dict[str, datetime]:
         """Per scope, the far edge of its lane's windows handed out without a gap.
 
         A lane's windows are planned in reading order: oldest first up to the run's end, or
@@ -99,7 +103,7 @@ class Feed:
             self.fetcher.tasks, self.fetcher.window_done, self.fetcher.settled, strict=True
         )
         for task, done, settled in windows:
-            if task.history != history:
+            if task.history != history or task.stays != stays:
                 continue
             if task.scope in gaps or not done or settled is None:
                 gaps.add(task.scope)

@@ -44,6 +44,9 @@ class Operation:
     # per scope), or None: the whole collection is re-read each run and merged.
     incremental: str | None = None
     max_interval_months: int = 3
+    # The interval filter of a stay's start (reservations: ScheduledStartUtc), read once from
+    # start_date on when `stays_from_start_date` is on; None: the operation has none.
+    stays_filter: str | None = None
     # Scope: the ids of services of this kind (discovered; ANY_SERVICE: every service), in
     # chunks of `id_limit`, sent as `scope_filter`; None: the operation takes no such ids.
     service_kind: str | None = None
@@ -78,6 +81,7 @@ RESERVATIONS = Operation(
     "reservations",
     "/api/connector/v1/reservations/getAll/2023-06-06",
     "Reservations",
+    stays_filter="ScheduledStartUtc",
     incremental="UpdatedUtc",
     service_kind="Bookable",
     fields=RESERVATION_FIELDS,

@@ -31,6 +31,7 @@ NEWEST_WINS: dict[str, TColumnSchema] = {
     "updated_utc": {"name": "updated_utc", "dedup_sort": "desc"}
 }
 MARKS = ("scanned_until", "read_from")  # every record updated in [read_from, scanned_until) is read
+STAYS = "stays_from"  # every stay starting in [stays_from, ...) is read (`stays_from_start_date`)
 LOADED = "loaded_versions"  # see `loaded`
 # A part that hands out nothing leaves marks that would move less than this where they are:
 # its state does not change, so dlt loads nothing; the next run re-reads a little more.
@@ -61,6 +62,8 @@ def resource(run: ConnectionRun, operation: Operation) -> DltResource:
 def incremental_rows(run: ConnectionRun, operation: Operation) -> Iterator[Any]:
     """This load's part of the run's pages; the marks advance over the windows it completes."""
     marks = {kind: _marks(kind, run.connection.name) for kind in MARKS}
+    if run.reads_stays(operation):
+        marks[STAYS] = _marks(STAYS, run.connection.name)
     state = dlt.current.resource_state()
     feed = run.feed(operation, marks, state.get(LOADED, {}).get(run.connection.name, []))
     if feed.fetcher is None:
@@ -106,7 +109,10 @@ def _moved(marks: Mapping[str, Mapping[str, str]], feed: Feed) -> bool:
             return True
         if edge - datetime.fromisoformat(scanned[scope]) >= QUIET_MOVE:
             return True
-    return any(read.get(scope) != edge.isoformat() for scope, edge in feed.read_from().items())
+    if any(read.get(scope) != edge.isoformat() for scope, edge in feed.read_from().items()):
+        return True
+    stays = marks.get(STAYS, {})
+    return any(stays.get(scope) != edge.isoformat() for scope, edge in feed.stays_from().items())
 
 
 def _advance(marks: dict[str, dict[str, str]], feed: Feed, start: datetime) -> None:
@@ -115,6 +121,8 @@ def _advance(marks: dict[str, dict[str, str]], feed: Feed, start: datetime) -> N
         marks["scanned_until"][scope] = edge.isoformat()
     for scope, edge in feed.read_from().items():
         marks["read_from"][scope] = edge.isoformat()
+    for scope, edge in feed.stays_from().items():
+        marks[STAYS][scope] = edge.isoformat()
     for scope in marks["scanned_until"]:  # read from start_date on (or before this mark existed)
         marks["read_from"].setdefault(scope, start.isoformat())
 

@@ -26,7 +26,7 @@ from mews_source.loaded import SLACK, LoadedVersions
 from mews_source.operations import Operation
 from mews_source.prefetch import WindowFetcher
 from mews_source.seen import SeenIds
-from mews_source.windows import Span, WindowTask, plan
+from mews_source.windows import Span, Stays, WindowTask, plan, stays_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class ConnectionRun:
     concurrency: int
     load_every_s: float | None = None  # None: everything in one load
     personal_data: bool = False  # load customers' personal fields (`customer_personal_data`)
+    stays: bool = False  # also read stays from start_date on (`stays_from_start_date`)
     appending: frozenset[str] = frozenset()  # operations whose tables were empty at the start
     reports: dict[str, ResourceReport] = field(default_factory=dict)
     feeds: dict[str, Feed] = field(default_factory=dict)
@@ -116,6 +117,10 @@ class ConnectionRun:
             return filters
 
         return scoped
+
+    def reads_stays(self, operation: Operation) -> bool:
+        """Whether this run also reads `operation` by the start of its stays."""
+        return self.stays and operation.stays_filter is not None
 
     def feed(
         self, operation: Operation, marks: Mapping[str, Mapping[str, str]], loaded: list[str]
@@ -183,6 +188,12 @@ class ConnectionRun:
             operation.page_size,
             operation.whole_first,
         )
+        if self.reads_stays(operation) and operation.stays_filter:
+            stays = Stays(operation.stays_filter, marks.get("stays_from", {}))
+            tasks += stays_tasks(
+                scopes, stays, span, self.filters(operation), operation.max_interval_months,
+                operation.id_limit, operation.page_size,
+            )  # fmt: skip
         logger.info(
             "%s [%s]: %d scopes, %d windows up to %s",
             *(operation.name, self.connection.name, len(scopes), len(tasks), run_end.isoformat()),

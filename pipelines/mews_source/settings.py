@@ -5,6 +5,9 @@ from datetime import timedelta
 PAGE_SIZE = 1000  # Limitation.Count maximum
 MIN_PAGE_SIZE = 50  # floor when a 408 asks for less data per request
 MAX_IDS_PER_REQUEST = 1000  # ServiceIds / EnterpriseIds "max 1000 items"
+# How far past the run's end the stays lane (`stays_from_start_date`) first looks for stays
+# booked before start_date: a reservation made years ahead is still found.
+STAYS_AHEAD = timedelta(days=3 * 365)
 MIN_WINDOW = timedelta(minutes=1)  # floor when 408 or planning split a window
 
 DEFAULT_CLIENT = "mews-dlt-connector 0.1.0"

@@ -8,6 +8,8 @@
 - Workers that would idle get finer windows from the unread rest of a window (`next_tasks`).
 - A 408 ("too much data for one request") halves the window, then the page size
   (`lighter_tasks`).
+- With `stays_from_start_date`, reservations are also read by the start of their stay, from
+  start_date on, newest first (`stays_tasks`): those booked before start_date for a later stay.
 """
 
 import calendar
@@ -37,6 +39,7 @@ class WindowTask:
     page_size: int = settings.PAGE_SIZE
     root: int = 0  # the planned window this task reads part of
     history: bool = False  # reads back towards an earlier start_date (planned newest first)
+    stays: bool = False  # the stays lane: `interval` is the stay's start, not UpdatedUtc
     scope: tuple[str, ...] = ()  # the scope keys (e.g. service ids) this task reads for
     interval: str = "UpdatedUtc"  # the operation's interval filter
     whole: bool = False  # no interval filter: every record, up to now (a dimension's first read)
@@ -62,6 +65,14 @@ class Outcome:
     oldest: datetime | None = None
     newest_first: bool = False
     retry_as: tuple[WindowTask, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stays:
+    """The stays lane of an operation: its filter, and how far back each scope's stays are read."""
+
+    interval: str  # e.g. ScheduledStartUtc
+    read_from: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -170,6 +181,34 @@ def plan(
     return tasks
 
 
+def stays_tasks(
+    scopes: Sequence[str],
+    stays: Stays,
+    span: Span,
+    filters: Callable[[list[str]], dict[str, Any]],
+    months: int = 3,
+    id_limit: int = settings.MAX_IDS_PER_REQUEST,
+    page_size: int = settings.PAGE_SIZE,
+) -> list[WindowTask]:
+    """Stays starting on or after start_date, whatever their UpdatedUtc, newest window first.
+
+    A scope never read this way looks up to `STAYS_AHEAD` past the run's end; one read back to
+    a later start_date reads only the stays below that. Read back to start_date, none.
+    """
+    groups: dict[datetime, list[str]] = {}
+    for key in scopes:
+        read = stays.read_from.get(key)
+        end = datetime.fromisoformat(read) if read else span.run_end + settings.STAYS_AHEAD
+        if span.start < end:
+            groups.setdefault(end, []).append(key)
+    tasks: list[WindowTask] = []
+    for end, keys in sorted(groups.items()):
+        windows = list(reversed(list(split_windows(span.start, end, months))))
+        lane = _lane_tasks(keys, windows, filters, id_limit, page_size, history=True)
+        tasks += [replace(task, interval=stays.interval, stays=True) for task in lane]
+    return tasks
+
+
 def _lane_tasks(
     keys: list[str],
     windows: Iterable[tuple[datetime, datetime]],
@@ -203,8 +242,10 @@ def next_tasks(task: WindowTask, outcome: Outcome, spare_workers: int) -> list[W
     if page is None or page.is_last(task.page_size):
         return []
     follow = [replace(task, cursor=page.cursor)]
-    if task.whole or spare_workers < 1 or outcome.oldest is None or outcome.newest is None:
-        return follow  # a whole read has no interval to cut: it follows its cursor
+    if task.whole or task.stays or spare_workers < 1 or outcome.oldest is None:
+        return follow  # no UpdatedUtc interval to cut (a whole read, a stays window)
+    if outcome.newest is None:
+        return follow
     if outcome.newest_first:
         # Newest first by UpdatedUtc: everything not yet returned is at or before `oldest`.
         # Filters are half-open [StartUtc, EndUtc) and requests carry whole seconds: end the
