@@ -23,7 +23,11 @@ def render_chart(chart: Chart) -> str:
     first, last = min(p.day for p in points), max(p.day for p in points)
     low, high, step = _y_range([p.value for p in points])
     axes = _Axes(first, (last - first).days + 1, low, high)
-    parts = [*_y_grid(axes, low, high, step, chart.unit), *_x_ticks(axes, first, last)]
+    plot = (
+        f'<rect class="plot-area" x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" '
+        f'height="{HEIGHT - TOP - BOTTOM}" fill="none"/>'
+    )
+    parts = [plot, *_y_grid(axes, low, high, step, chart.unit), *_x_ticks(axes, first, last)]
     for index, series in enumerate(chart.series):
         colour = COLOURS[index % len(COLOURS)]
         if chart.kind == "line":

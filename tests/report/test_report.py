@@ -96,7 +96,8 @@ def test_each_chart_area_shows_its_lines_or_bars_in_a_screenshot(
     report: tuple[Path, Marts], tmp_path: Path, needs_chromium: None
 ) -> None:
     out, _ = report
-    # A copy that writes each chart's box into the DOM; the screenshot is of the same layout.
+    # A copy that writes each chart's plot area (the legend left out) into the DOM; the screenshot
+    # is of the same layout.
     boxes_page = tmp_path / "boxes.html"
     boxes_page.write_text(
         out.read_text().replace("</body>", f"<script>{_BOXES}</script></body>"), encoding="utf-8"
@@ -119,7 +120,7 @@ def test_each_chart_area_shows_its_lines_or_bars_in_a_screenshot(
 
 _BOXES = """
 const boxes = [...document.querySelectorAll('figure.chart')].map(f => {
-  const r = f.querySelector('svg').getBoundingClientRect();
+  const r = f.querySelector('rect.plot-area').getBoundingClientRect();
   return {enterprise: f.dataset.enterprise, chart: f.dataset.chart,
           left: Math.ceil(r.left), top: Math.ceil(r.top),
           right: Math.floor(r.right), bottom: Math.floor(r.bottom)};
