@@ -121,9 +121,11 @@ def _line(axes: _Axes, series: Series, colour: str, unit: Unit) -> str:
         )
         for run in runs
     ]
+    radius = max(0.6, min(1.8, axes.band * 0.4))  # a dot a night must not hide a long line
     dots = [
         f'<circle class="point" {_data(series, p)} cx="{axes.x(p.day):.1f}" '
-        f'cy="{axes.y(p.value):.1f}" r="1.8" fill="{colour}">{_title(series, p, unit)}</circle>'
+        f'cy="{axes.y(p.value):.1f}" r="{radius:.1f}" fill="{colour}">'
+        f"{_title(series, p, unit)}</circle>"
         for p in series.points
     ]
     return f'<g class="series" data-series="{escape(series.name)}">{"".join(paths + dots)}</g>'
