@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 AIRFLOW_VENV := .venv-airflow
 
-.PHONY: install demo test test-airflow lint format dbt bench clean
+.PHONY: install demo test test-airflow lint format dbt report bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test-airflow: $(AIRFLOW_VENV)/.installed
 dbt: $(STAMP)
 	MEWS_DUCKDB_PATH=$${MEWS_DUCKDB_PATH:-mews.duckdb} $(BIN)/dbt build --project-dir mews_dbt --profiles-dir mews_dbt --target duckdb
 
+# One HTML page of the marts `make dbt` built, charts drawn as inline SVG: open it from disk.
+report: $(STAMP)
+	$(BIN)/python pipelines/render_report.py --duckdb $${MEWS_DUCKDB_PATH:-mews.duckdb} --out reports/mews.html
+
 bench: $(STAMP)
 	$(BIN)/python bench/backfill.py
 
@@ -47,4 +51,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) $(AIRFLOW_VENV) mews.duckdb .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(AIRFLOW_VENV) mews.duckdb reports .pytest_cache .ruff_cache .mypy_cache
