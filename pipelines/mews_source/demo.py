@@ -49,7 +49,6 @@ def run_demo(args: argparse.Namespace, load: Loader) -> int:
         )
         expected = {r["Id"] for r in sim.data.reservations()}
     print(_hotel_view(args, expected))
-    print("\nReport: make dbt && make report -> reports/mews.html (charts per property)")
     return 1 if second.failed else 0
 
 
