@@ -25,3 +25,12 @@
         Also accepts ISO 8601 text, in case a loader left timestamps as strings. -#}
     cast(cast({{ expression }} as timestamp with time zone) at time zone 'UTC' as timestamp)
 {%- endmacro %}
+
+
+{% macro mews_local_date(utc_timestamp, time_zone) -%}
+    {#- The date in time_zone (an IANA name such as an enterprise's TimeZoneIdentifier) of a UTC
+        timestamp without time zone. The same SQL works in DuckDB and PostgreSQL: the first
+        `at time zone` reads the value as UTC, the second gives the wall clock in time_zone,
+        daylight saving included, whatever the session time zone is. -#}
+    cast(({{ utc_timestamp }} at time zone 'UTC') at time zone {{ time_zone }} as date)
+{%- endmacro %}

@@ -3,7 +3,9 @@
 Column names are dlt's snake_case of the API fields: `_utc` columns are timestamp with time zone,
 flags boolean, `count` bigint, everything else text. Edge cases: a canceled reservation, one with
 three age categories, a state Mews does not document ('Waitlisted'), a late-evening arrival, a
-same-day stay, an age category without names and an unknown extra column.
+same-day stay, an age category without names and an unknown extra column. Hotel A is in New York
+(west of UTC, a stay across the start of daylight saving on 10 March 2024), hotel B in Tokyo
+(east of UTC): their local nights and days differ from UTC dates in both directions.
 """
 
 from collections.abc import Callable, Iterable
@@ -43,6 +45,10 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "options__bill_as_package", "data__discriminator", "created_utc", "updated_utc",
         "names__en_gb",
     ],
+    "enterprises": [
+        "id", "name", "time_zone_identifier", "external_identifier", "pricing", "created_utc",
+        "updated_utc",
+    ],
     "age_categories": [
         "id", "service_id", "minimal_age", "maximal_age", "classification", "is_active",
         "external_identifier", "created_utc", "updated_utc", "enterprise_id",
@@ -62,6 +68,7 @@ BOOLEAN_COLUMNS = {
 HOTEL_A = "8c3a8f5e-1d2b-4c8e-9f00-a1b2c3d4e5f6"
 HOTEL_B = "0b7e2d41-6a9c-4f3e-8d21-f6e5d4c3b2a1"
 LOAD_ID = "1715600000.123456"
+TIME_ZONES = {HOTEL_A: "America/New_York", HOTEL_B: "Asia/Tokyo"}
 STAY_SERVICE = {HOTEL_A: "svc-a-stay", HOTEL_B: "svc-b-stay"}
 
 
@@ -162,6 +169,14 @@ RESERVATIONS = [
                  purpose="Business"),
     _reservation("106", HOTEL_A, "Confirmed", "Distributor", "2024-04-02 21:50",
                  ("2024-05-20 14:00", "2024-05-21 10:00")),
+    # 22:00 in New York on 14 May: the night of the 14th, the 15th in UTC; created on 2 April
+    # local time, the 3rd in UTC.
+    _reservation("107", HOTEL_A, "Confirmed", "Distributor", "2024-04-03 01:00",
+                 ("2024-05-15 02:00", "2024-05-16 02:00")),
+    # 18:30 EST on 9 March to 00:30 EDT on 11 March: two nights; a fixed UTC-5 offset would end
+    # it at 23:30 on the 10th, one night.
+    _reservation("108", HOTEL_A, "Confirmed", "Commander", "2024-02-01 12:00",
+                 ("2024-03-09 23:30", "2024-03-11 04:30"), commander_origin="Phone"),
     _reservation("201", HOTEL_B, "Optional", "Distributor", "2024-04-05 09:00",
                  ("2024-05-10 13:00", "2024-05-11 11:00"), released_utc=_utc("2024-05-03 00:00")),
     _reservation("202", HOTEL_B, "Confirmed", "Import", "2024-04-05 09:30",
@@ -181,6 +196,8 @@ _PERSON_COUNTS = [
     ("res-201", "age-b-adult", 2),
     ("res-201", "age-b-child", 2),
     ("res-202", "age-b-adult", 1),
+    ("res-107", "age-a-adult", 2),
+    ("res-108", "age-a-adult", 1),
 ]
 _ENTERPRISE_OF = {row["id"]: row["enterprise_id"] for row in RESERVATIONS}
 PERSON_COUNTS = [
@@ -207,7 +224,17 @@ PRODUCT_SERVICE_ORDERS = [
     ),
 ]  # fmt: skip
 
+ENTERPRISES = [
+    {
+        "id": enterprise_id, "name": name, "time_zone_identifier": TIME_ZONES[enterprise_id],
+        "external_identifier": code, "pricing": "Gross", "created_utc": _utc("2021-03-01 09:00"),
+        "updated_utc": _utc("2024-01-15 10:00"),
+    }
+    for enterprise_id, name, code in ((HOTEL_A, "Hotel A", "H001"), (HOTEL_B, "Hotel B", "H002"))
+]  # fmt: skip
+
 TABLE_ROWS: dict[str, list[dict[str, Any]]] = {
+    "enterprises": ENTERPRISES,
     "reservations": RESERVATIONS,
     "reservations__person_counts": PERSON_COUNTS,
     "product_service_orders": PRODUCT_SERVICE_ORDERS,

@@ -3,6 +3,7 @@
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,17 +14,24 @@ ANALYTICS = "mews_analytics"
 FAILED = {"error", "fail", "runtime error"}
 
 
-def _utc_date(value: datetime | str) -> date:
+def _local_date(value: datetime | str, time_zone: str) -> date:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(UTC).date()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(time_zone)).date()
 
 
 def _raw(warehouse: Warehouse, table: str) -> list[dict[str, Any]]:
     return warehouse.fetch(f"select * from {DATASET}.{table}")
 
 
+def _time_zones(warehouse: Warehouse) -> dict[str, str]:
+    return {row["id"]: row["time_zone_identifier"] for row in _raw(warehouse, "enterprises")}
+
+
 def expected_guests_per_night(warehouse: Warehouse) -> Counter[tuple[str, date, str]]:
-    """Guests per (enterprise, UTC night, classification) over non-canceled reservations."""
+    """Guests per (enterprise, local night, classification) over non-canceled reservations."""
+    zones = _time_zones(warehouse)
     classification = {row["id"]: row["classification"] for row in _raw(warehouse, "age_categories")}
     guests_by_reservation: dict[str, list[tuple[str, int]]] = {}
     for row in _raw(warehouse, "reservations__person_counts"):
@@ -33,8 +41,9 @@ def expected_guests_per_night(warehouse: Warehouse) -> Counter[tuple[str, date, 
     for reservation in _raw(warehouse, "reservations"):
         if reservation["state"] == "Canceled":
             continue
-        arrival = _utc_date(reservation["scheduled_start_utc"])
-        departure = _utc_date(reservation["scheduled_end_utc"])
+        zone = zones[reservation["enterprise_id"]]
+        arrival = _local_date(reservation["scheduled_start_utc"], zone)
+        departure = _local_date(reservation["scheduled_end_utc"], zone)
         for offset in range((departure - arrival).days):
             night = arrival + timedelta(days=offset)
             for kind, count in guests_by_reservation.get(reservation["id"], []):
@@ -45,9 +54,15 @@ def expected_guests_per_night(warehouse: Warehouse) -> Counter[tuple[str, date, 
 def expected_reservations_by_state_origin_daily(
     warehouse: Warehouse,
 ) -> Counter[tuple[str, date, str, str]]:
-    """Reservations per (enterprise, UTC creation date, state, origin)."""
+    """Reservations per (enterprise, local creation date, state, origin)."""
+    zones = _time_zones(warehouse)
     return Counter(
-        (row["enterprise_id"], _utc_date(row["created_utc"]), row["state"], row["origin"])
+        (
+            row["enterprise_id"],
+            _local_date(row["created_utc"], zones[row["enterprise_id"]]),
+            row["state"],
+            row["origin"],
+        )
         for row in _raw(warehouse, "reservations")
     )
 
@@ -88,20 +103,28 @@ def test_reservations_by_state_origin_daily_match_python(
     assert counted == expected_reservations_by_state_origin_daily(warehouse)
 
 
-def test_sample_nights_skip_canceled_and_departure_days(
+def test_sample_nights_follow_local_dates_and_skip_canceled_and_departure_days(
     warehouse: Warehouse, dbt_build: DbtBuild
 ) -> None:
     if not warehouse.holds_sample_data:
         pytest.skip("pinned figures belong to the sample data set")
     guests = guests_per_night(warehouse)
-    # 12 May: res-102 (2 adults, a child, an infant) and res-104, arriving 23:30 UTC (1 adult);
-    # res-101 departs that day and res-103 is canceled.
+    # 12 May in New York: res-102 (2 adults, a child, an infant) and res-104, arriving 19:30
+    # local time (1 adult); res-101 departs that day and res-103 is canceled.
     assert guests[(HOTEL_A, date(2024, 5, 12), "Adult")] == 3
     assert guests[(HOTEL_A, date(2024, 5, 12), "Child")] == 2
-    # Hotel B: res-201 stays one night; res-202 is a same-day stay.
+    # res-107 arrives at 02:00 UTC on the 15th, 22:00 on the 14th in New York.
+    assert guests[(HOTEL_A, date(2024, 5, 14), "Adult")] == 2
+    assert (HOTEL_A, date(2024, 5, 15), "Adult") not in guests
+    # res-108 spans the start of daylight saving: the nights of 9 and 10 March.
+    assert guests[(HOTEL_A, date(2024, 3, 9), "Adult")] == 1
+    assert guests[(HOTEL_A, date(2024, 3, 10), "Adult")] == 1
+    # Hotel B in Tokyo: res-201 stays one night; res-202, 08:00 to 18:00 UTC, is 17:00 to 03:00
+    # the next day local time: one night.
     assert {key: n for key, n in guests.items() if key[0] == HOTEL_B} == {
         (HOTEL_B, date(2024, 5, 10), "Adult"): 2,
         (HOTEL_B, date(2024, 5, 10), "Child"): 2,
+        (HOTEL_B, date(2024, 5, 11), "Adult"): 1,
     }
 
 

@@ -1,14 +1,26 @@
 with recursive
 
+enterprises as (
+
+    select * from {{ ref('stg_mews__enterprises') }}
+
+),
+
+-- Arrival and departure are the enterprise's local dates, so an evening arrival west of UTC
+-- stays on its own night.
 stays as (
 
     select
-        reservation_id,
-        enterprise_id,
-        cast(scheduled_start_utc as date) as arrival_date,
-        cast(scheduled_end_utc as date) as departure_date
-    from {{ ref('stg_mews__reservations') }}
-    where state <> 'Canceled'
+        reservations.reservation_id,
+        reservations.enterprise_id,
+        {{ mews_local_date('reservations.scheduled_start_utc', 'enterprises.time_zone_identifier') }}
+            as arrival_date,
+        {{ mews_local_date('reservations.scheduled_end_utc', 'enterprises.time_zone_identifier') }}
+            as departure_date
+    from {{ ref('stg_mews__reservations') }} as reservations
+    inner join enterprises
+        on reservations.enterprise_id = enterprises.enterprise_id
+    where reservations.state <> 'Canceled'
 
 ),
 
