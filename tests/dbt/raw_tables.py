@@ -177,10 +177,17 @@ RESERVATIONS = [
     # it at 23:30 on the 10th, one night.
     _reservation("108", HOTEL_A, "Confirmed", "Commander", "2024-02-01 12:00",
                  ("2024-03-09 23:30", "2024-03-11 04:30"), commander_origin="Phone"),
+    # Created 23:00 on 9 April in New York (the 10th in UTC), canceled the same local day as
+    # res-103: the day's median lead time is that of the two, (38 + 41) / 2.
+    _reservation("109", HOTEL_A, "Canceled", "Distributor", "2024-04-10 03:00",
+                 ("2024-05-20 14:00", "2024-05-22 10:00"), cancelled_utc=_utc("2024-05-01 12:00")),
     _reservation("201", HOTEL_B, "Optional", "Distributor", "2024-04-05 09:00",
                  ("2024-05-10 13:00", "2024-05-11 11:00"), released_utc=_utc("2024-05-03 00:00")),
     _reservation("202", HOTEL_B, "Confirmed", "Import", "2024-04-05 09:30",
                  ("2024-05-11 08:00", "2024-05-11 18:00")),
+    # Canceled at 05:00 on 3 May in Tokyo, still the 2nd in UTC.
+    _reservation("203", HOTEL_B, "Canceled", "Distributor", "2024-04-06 09:00",
+                 ("2024-05-20 06:00", "2024-05-23 02:00"), cancelled_utc=_utc("2024-05-02 20:00")),
 ]  # fmt: skip
 
 _PERSON_COUNTS = [

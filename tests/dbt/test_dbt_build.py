@@ -2,6 +2,7 @@
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -138,3 +139,51 @@ def test_undocumented_state_warns_without_failing(
         status for node, status in dbt_build.statuses.items() if node.startswith(state_test)
     ]
     assert statuses == ["warn"]
+
+
+def expected_cancellations_daily(
+    warehouse: Warehouse,
+) -> dict[tuple[str, date], tuple[int, int, float]]:
+    """(cancellations, room nights, median lead days) per (enterprise, local cancellation day)."""
+    zones = _time_zones(warehouse)
+    by_day: dict[tuple[str, date], list[tuple[int, int]]] = {}
+    for row in _raw(warehouse, "reservations"):
+        if row["state"] != "Canceled" or row["cancelled_utc"] is None:
+            continue
+        zone = zones[row["enterprise_id"]]
+        arrival = _local_date(row["scheduled_start_utc"], zone)
+        nights = max((_local_date(row["scheduled_end_utc"], zone) - arrival).days, 0)
+        lead = (arrival - _local_date(row["created_utc"], zone)).days
+        day = (row["enterprise_id"], _local_date(row["cancelled_utc"], zone))
+        by_day.setdefault(day, []).append((nights, lead))
+    return {
+        day: (len(rows), sum(n for n, _ in rows), float(median(lead for _, lead in rows)))
+        for day, rows in by_day.items()
+    }
+
+
+def cancellations_daily(warehouse: Warehouse) -> dict[tuple[str, date], tuple[int, int, float]]:
+    rows = warehouse.fetch(f"select * from {ANALYTICS}.cancellations_daily")
+    return {
+        (row["enterprise_id"], row["cancellation_date"]): (
+            row["cancellations"],
+            row["cancelled_room_nights"],
+            row["median_lead_time_days"],
+        )
+        for row in rows
+    }
+
+
+def test_cancellations_daily_match_python(warehouse: Warehouse, dbt_build: DbtBuild) -> None:
+    assert cancellations_daily(warehouse) == expected_cancellations_daily(warehouse)
+
+
+def test_sample_cancellations_fall_on_local_days(warehouse: Warehouse, dbt_build: DbtBuild) -> None:
+    if not warehouse.holds_sample_data:
+        pytest.skip("pinned figures belong to the sample data set")
+    # New York: res-103 (3 nights, 38 days ahead) and res-109 (2 nights, created on 9 April
+    # local time, 41 days ahead); Tokyo: res-203 canceled at 05:00 on 3 May local time.
+    assert cancellations_daily(warehouse) == {
+        (HOTEL_A, date(2024, 5, 1)): (2, 5, 39.5),
+        (HOTEL_B, date(2024, 5, 3)): (1, 3, 44.0),
+    }
