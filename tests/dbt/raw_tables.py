@@ -49,6 +49,17 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "id", "name", "time_zone_identifier", "external_identifier", "pricing", "created_utc",
         "updated_utc",
     ],
+    "resources": ["id", "enterprise_id", "name", "is_active", "created_utc", "updated_utc"],
+    "resource_categories": [
+        "id", "enterprise_id", "service_id", "is_active", "type", "names__en_gb", "capacity",
+    ],
+    "resource_category_assignments": [
+        "id", "is_active", "category_id", "resource_id", "created_utc", "updated_utc",
+    ],
+    "resource_blocks": [
+        "id", "enterprise_id", "assigned_resource_id", "is_active", "type", "start_utc",
+        "end_utc", "created_utc", "updated_utc",
+    ],
     "age_categories": [
         "id", "service_id", "minimal_age", "maximal_age", "classification", "is_active",
         "external_identifier", "created_utc", "updated_utc", "enterprise_id",
@@ -69,6 +80,7 @@ HOTEL_A = "8c3a8f5e-1d2b-4c8e-9f00-a1b2c3d4e5f6"
 HOTEL_B = "0b7e2d41-6a9c-4f3e-8d21-f6e5d4c3b2a1"
 LOAD_ID = "1715600000.123456"
 TIME_ZONES = {HOTEL_A: "America/New_York", HOTEL_B: "Asia/Tokyo"}
+CATEGORY = {HOTEL_A: "cat-a-double", HOTEL_B: "cat-b-double"}
 STAY_SERVICE = {HOTEL_A: "svc-a-stay", HOTEL_B: "svc-b-stay"}
 
 
@@ -116,7 +128,8 @@ def _reservation(
         "account_type": "Customer", "creator_profile_id": "prof-1", "updater_profile_id": "prof-1",
         "state": state, "origin": origin, "created_utc": _utc(created),
         "updated_utc": _utc(created), "rate_id": "rate-flex", "group_id": f"grp-{number}",
-        "requested_resource_category_id": "cat-double", "assigned_resource_locked": False,
+        "requested_resource_category_id": CATEGORY[enterprise_id],
+        "assigned_resource_locked": False,
         "options__owner_checked_in": False, "options__all_companions_checked_in": False,
         "options__any_companion_checked_in": False, "options__connector_check_in": False,
         "start_utc": start, "end_utc": end, "scheduled_start_utc": start, "scheduled_end_utc": end,
@@ -240,7 +253,53 @@ ENTERPRISES = [
     for enterprise_id, name, code in ((HOTEL_A, "Hotel A", "H001"), (HOTEL_B, "Hotel B", "H002"))
 ]  # fmt: skip
 
+_STAMP = {"created_utc": _utc("2021-03-01 09:00"), "updated_utc": _utc("2024-01-15 10:00")}
+# Hotel A: four active doubles (one moved there from the singles) and a deleted one, one single.
+RESOURCES = [
+    {"id": resource_id, "enterprise_id": enterprise_id, "name": resource_id,
+     "is_active": resource_id != "room-a5"} | _STAMP
+    for resource_id, enterprise_id in (
+        ("room-a1", HOTEL_A), ("room-a2", HOTEL_A), ("room-a3", HOTEL_A), ("room-a4", HOTEL_A),
+        ("room-a5", HOTEL_A), ("room-a6", HOTEL_A), ("room-b1", HOTEL_B), ("room-b2", HOTEL_B),
+    )
+]  # fmt: skip
+RESOURCE_CATEGORIES = [
+    {"id": category_id, "enterprise_id": enterprise_id, "service_id": STAY_SERVICE[enterprise_id],
+     "is_active": active, "type": "Room", "names__en_gb": category_id, "capacity": "2"}
+    for category_id, enterprise_id, active in (
+        ("cat-a-double", HOTEL_A, True), ("cat-a-single", HOTEL_A, True),
+        ("cat-a-old", HOTEL_A, False), ("cat-b-double", HOTEL_B, True),
+    )
+]  # fmt: skip
+RESOURCE_CATEGORY_ASSIGNMENTS = [
+    {"id": f"asg-{index}", "is_active": active, "category_id": category_id,
+     "resource_id": resource_id} | _STAMP
+    for index, (category_id, resource_id, active) in enumerate((
+        ("cat-a-double", "room-a1", True), ("cat-a-double", "room-a2", True),
+        ("cat-a-double", "room-a3", True), ("cat-a-single", "room-a4", False),
+        ("cat-a-double", "room-a4", True), ("cat-a-double", "room-a5", True),
+        ("cat-a-single", "room-a6", True), ("cat-b-double", "room-b1", True),
+        ("cat-b-double", "room-b2", True),
+    ))
+]  # fmt: skip
+RESOURCE_BLOCKS = [
+    {"id": block_id, "enterprise_id": enterprise_id, "assigned_resource_id": resource_id,
+     "is_active": active, "type": kind, "start_utc": _utc(start), "end_utc": _utc(end)} | _STAMP
+    for block_id, enterprise_id, resource_id, active, kind, start, end in (
+        # Out of order 10:00 on 11 May to 06:00 on 13 May in New York: the nights of 11 and 12.
+        ("blk-1", HOTEL_A, "room-a1", True, "OutOfOrder", "2024-05-11 14:00", "2024-05-13 10:00"),
+        ("blk-2", HOTEL_A, "room-a2", True, "InternalUse", "2024-05-11 14:00", "2024-05-13 10:00"),
+        ("blk-3", HOTEL_A, "room-a3", False, "OutOfOrder", "2024-05-11 14:00", "2024-05-13 10:00"),
+        # 20:00 UTC on 10 May is 05:00 on the 11th in Tokyo: the night of the 11th only.
+        ("blk-4", HOTEL_B, "room-b2", True, "OutOfOrder", "2024-05-10 20:00", "2024-05-11 20:00"),
+    )
+]  # fmt: skip
+
 TABLE_ROWS: dict[str, list[dict[str, Any]]] = {
+    "resources": RESOURCES,
+    "resource_categories": RESOURCE_CATEGORIES,
+    "resource_category_assignments": RESOURCE_CATEGORY_ASSIGNMENTS,
+    "resource_blocks": RESOURCE_BLOCKS,
     "enterprises": ENTERPRISES,
     "reservations": RESERVATIONS,
     "reservations__person_counts": PERSON_COUNTS,

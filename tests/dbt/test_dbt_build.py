@@ -187,3 +187,98 @@ def test_sample_cancellations_fall_on_local_days(warehouse: Warehouse, dbt_build
         (HOTEL_A, date(2024, 5, 1)): (2, 5, 39.5),
         (HOTEL_B, date(2024, 5, 3)): (1, 3, 44.0),
     }
+
+
+OCCUPYING_STATES = {"Confirmed", "Started", "Processed"}
+Occupancy = dict[tuple[str, date, str], tuple[int, int, float | None]]
+
+
+def _nights(first: date, end: date) -> list[date]:
+    return [first + timedelta(days=offset) for offset in range((end - first).days)]
+
+
+def _stays(warehouse: Warehouse) -> list[tuple[str, str, date, date]]:
+    """(enterprise, category, local arrival, local departure) of the room-occupying stays."""
+    zones = _time_zones(warehouse)
+    stays = []
+    for row in _raw(warehouse, "reservations"):
+        if row["state"] in OCCUPYING_STATES:
+            zone = zones[row["enterprise_id"]]
+            arrival = _local_date(row["scheduled_start_utc"], zone)
+            departure = _local_date(row["scheduled_end_utc"], zone)
+            category = row["requested_resource_category_id"]
+            stays.append((row["enterprise_id"], category, arrival, departure))
+    return stays
+
+
+def _out_of_order_nights(warehouse: Warehouse) -> set[tuple[str, date]]:
+    zones = _time_zones(warehouse)
+    blocked = set()
+    for row in _raw(warehouse, "resource_blocks"):
+        if row["is_active"] and row["type"] == "OutOfOrder":
+            zone = zones[row["enterprise_id"]]
+            first = _local_date(row["start_utc"], zone)
+            end = _local_date(row["end_utc"], zone)
+            blocked |= {(row["assigned_resource_id"], night) for night in _nights(first, end)}
+    return blocked
+
+
+def expected_occupancy_nightly(warehouse: Warehouse) -> Occupancy:
+    """(available, sold, occupancy) per (enterprise, local night, active category)."""
+    stays = [stay for stay in _stays(warehouse) if stay[2] < stay[3]]
+    active = {row["id"] for row in _raw(warehouse, "resources") if row["is_active"]}
+    rooms: dict[str, set[str]] = {}
+    for row in _raw(warehouse, "resource_category_assignments"):
+        if row["is_active"] and row["resource_id"] in active:
+            rooms.setdefault(row["category_id"], set()).add(row["resource_id"])
+    blocked = _out_of_order_nights(warehouse)
+    figures: Occupancy = {}
+    for category in _raw(warehouse, "resource_categories"):
+        enterprise = category["enterprise_id"]
+        own = [stay for stay in stays if stay[0] == enterprise]
+        if not category["is_active"] or not own:
+            continue
+        first, end = min(stay[2] for stay in own), max(stay[3] for stay in own)
+        for night in _nights(first, end):
+            free = rooms.get(category["id"], set())
+            available = len({room for room in free if (room, night) not in blocked})
+            sold = sum(1 for s in own if s[1] == category["id"] and s[2] <= night < s[3])
+            occupancy = sold / available if available else None
+            figures[(enterprise, night, category["id"])] = (available, sold, occupancy)
+    return figures
+
+
+def occupancy_nightly(warehouse: Warehouse) -> Occupancy:
+    rows = warehouse.fetch(f"select * from {ANALYTICS}.occupancy_nightly")
+    return {
+        (row["enterprise_id"], row["night_date"], row["resource_category_id"]): (
+            row["rooms_available"],
+            row["rooms_sold"],
+            row["occupancy"],
+        )
+        for row in rows
+    }
+
+
+def test_occupancy_nightly_match_python(warehouse: Warehouse, dbt_build: DbtBuild) -> None:
+    assert occupancy_nightly(warehouse) == expected_occupancy_nightly(warehouse)
+
+
+def test_sample_occupancy_counts_local_nights_and_out_of_order_rooms(
+    warehouse: Warehouse, dbt_build: DbtBuild
+) -> None:
+    if not warehouse.holds_sample_data:
+        pytest.skip("pinned figures belong to the sample data set")
+    figures = occupancy_nightly(warehouse)
+    # Four active doubles, one out of order on 11 and 12 May (New York time); res-102 stays,
+    # res-104 is waitlisted and res-101 leaves on the 12th.
+    assert figures[(HOTEL_A, date(2024, 5, 12), "cat-a-double")] == (3, 1, 1 / 3)
+    assert figures[(HOTEL_A, date(2024, 5, 13), "cat-a-double")] == (4, 1, 0.25)
+    # res-107's night is the 14th local time; res-108 sold both nights around the DST change.
+    assert figures[(HOTEL_A, date(2024, 5, 14), "cat-a-double")] == (4, 1, 0.25)
+    assert figures[(HOTEL_A, date(2024, 3, 10), "cat-a-double")] == (4, 1, 0.25)
+    assert figures[(HOTEL_A, date(2024, 3, 10), "cat-a-single")] == (1, 0, 0.0)
+    # Tokyo: res-202's local night of 11 May, one of two rooms out of order.
+    assert {key: v for key, v in figures.items() if key[0] == HOTEL_B} == {
+        (HOTEL_B, date(2024, 5, 11), "cat-b-double"): (1, 1, 1.0),
+    }
