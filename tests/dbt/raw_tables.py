@@ -60,6 +60,11 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "id", "enterprise_id", "assigned_resource_id", "is_active", "type", "start_utc",
         "end_utc", "created_utc", "updated_utc",
     ],
+    "order_items": [
+        "id", "enterprise_id", "service_id", "service_order_id", "type", "accounting_state",
+        "amount__currency", "amount__net_value", "amount__gross_value", "consumed_utc",
+        "created_utc", "updated_utc",
+    ],
     "age_categories": [
         "id", "service_id", "minimal_age", "maximal_age", "classification", "is_active",
         "external_identifier", "created_utc", "updated_utc", "enterprise_id",
@@ -295,7 +300,30 @@ RESOURCE_BLOCKS = [
     )
 ]  # fmt: skip
 
+# Amounts are exact in binary floating point, so sums in any order compare exactly.
+ORDER_ITEMS = [
+    {"id": item_id, "enterprise_id": enterprise_id, "service_id": STAY_SERVICE[enterprise_id],
+     "service_order_id": order_id, "type": kind, "accounting_state": state,
+     "amount__currency": currency, "amount__net_value": net, "amount__gross_value": gross,
+     "consumed_utc": _utc(consumed)} | _STAMP
+    for item_id, enterprise_id, order_id, kind, state, currency, net, gross, consumed in (
+        ("oi-1", HOTEL_A, "res-102", "SpaceOrder", "Open", "USD", 100.5, 110.5, "2024-05-12 15:00"),
+        ("oi-2", HOTEL_A, "res-102", "SpaceOrder", "Open", "EUR", 80.25, 90.0, "2024-05-12 15:00"),
+        ("oi-3", HOTEL_A, "res-102", "ProductOrder", "Open", "USD", 20.0, 22.0, "2024-05-12 15:00"),
+        ("oi-4", HOTEL_A, "res-103", "SpaceOrder", "Canceled", "USD", 99.0, 99.0,
+         "2024-05-12 15:00"),
+        # 02:00 UTC on the 15th: the night of the 14th in New York.
+        ("oi-5", HOTEL_A, "res-107", "SpaceOrder", "Closed", "USD", 150.0, 165.0,
+         "2024-05-15 02:00"),
+        ("oi-6", HOTEL_A, "res-108", "SpaceOrder", "Closed", "USD", 70.0, 77.0, "2024-03-10 23:30"),
+        # 17:00 on 11 May in Tokyo.
+        ("oi-7", HOTEL_B, "res-202", "SpaceOrder", "Open", "JPY", 12000.0, 13200.0,
+         "2024-05-11 08:00"),
+    )
+]  # fmt: skip
+
 TABLE_ROWS: dict[str, list[dict[str, Any]]] = {
+    "order_items": ORDER_ITEMS,
     "resources": RESOURCES,
     "resource_categories": RESOURCE_CATEGORIES,
     "resource_category_assignments": RESOURCE_CATEGORY_ASSIGNMENTS,
@@ -317,6 +345,8 @@ def column_type(column: str) -> str:
         return "boolean"
     if column == "count":
         return "bigint"
+    if column.endswith("_value"):
+        return "double precision"
     return "text"
 
 
