@@ -57,6 +57,25 @@ class _Lock(Protocol):
 
 
 @contextmanager
+def creating(pipelines_dir: str) -> Iterator[None]:
+    """Hold an `flock` in the pipelines dir while a pipeline is made there.
+
+    dlt wipes and recreates a working dir that has no state file yet. Made at once by two
+    runs on one machine (two cron jobs), one would wipe the other's first extract, or fail
+    with "File exists" before it reached the run lock; made one at a time, with the state
+    file written at once (see `runner.make_pipeline`), the second attaches and then waits
+    for the run lock or is refused by it.
+    """
+    os.makedirs(pipelines_dir, exist_ok=True)
+    fd = os.open(os.path.join(pipelines_dir, ".mews-create.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the only descriptor frees the flock
+
+
+@contextmanager
 def run_lock(pipeline: dlt.Pipeline, wait_s: float = 0.0) -> Iterator[None]:
     """Hold the pipeline's destination lock; wait up to `wait_s` for it, else raise."""
     lock = _lock_for(pipeline)

@@ -5,6 +5,7 @@ progress, and each connection's state advances only with its own data.
 """
 
 import logging
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 
 import dlt
 from dlt.common.destination.exceptions import SqlClientNotAvailable
+from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.sql_client import SqlClientBase
 
@@ -25,7 +27,7 @@ from mews_source import (
 from mews_source.destinations import pipelines_dir as local_pipelines_dir
 from mews_source.destinations import resolve_destination
 from mews_source.errors import ConfigError, MewsError
-from mews_source.lock import run_lock
+from mews_source.lock import creating, run_lock
 from mews_source.operations import BY_NAME
 from mews_source.pending import finish_pending, load_extracted, remember_loads
 
@@ -63,6 +65,10 @@ class RunResult:
         return [c for c in self.connections if c.error]
 
 
+# A local state value, so a new working dir has its state file from the start (see `creating`).
+CREATED_KEY = "mews_created"
+
+
 def make_pipeline(
     destination: Any = "duckdb", dataset_name: str = DATASET_NAME, pipelines_dir: str | None = None
 ) -> dlt.Pipeline:
@@ -71,12 +77,17 @@ def make_pipeline(
     Its working state lives in `pipelines_dir`, else under `DLT_DATA_DIR`, else in this
     checkout's `.dlt/.var/pipelines` (see `destinations`).
     """
-    return dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
-        destination=resolve_destination(destination),
-        dataset_name=dataset_name,
-        pipelines_dir=pipelines_dir or local_pipelines_dir(),  # type: ignore[arg-type]
-    )
+    directory = pipelines_dir or local_pipelines_dir() or get_dlt_pipelines_dir()
+    with creating(directory):
+        pipeline = dlt.pipeline(
+            pipeline_name=PIPELINE_NAME,
+            destination=resolve_destination(destination),
+            dataset_name=dataset_name,
+            pipelines_dir=directory,
+        )
+        if not os.path.exists(os.path.join(pipeline.working_dir, dlt.Pipeline.STATE_FILE)):
+            pipeline.set_local_state_val(CREATED_KEY, True)  # writes the state file now
+    return pipeline
 
 
 def check_resources(names: Sequence[str] | None) -> list[str]:

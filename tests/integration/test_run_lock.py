@@ -3,6 +3,7 @@
 And a load package a killed run left pending is never finished over newer loads.
 """
 
+import multiprocessing
 import re
 import signal
 import subprocess
@@ -11,10 +12,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import dlt
 import pytest
 
+from mews_source.runner import make_pipeline
 from tests.integration.test_service_orders import days_ago
 from tests.support import (
     RemoteSimulator,
@@ -111,6 +114,41 @@ def test_two_first_backfills_at_once_into_one_duckdb_file_load_once(
     print(f"refused after {refused.seconds:.1f} s, loaded after {loaded.seconds:.1f} s")
     assert refused.seconds < loaded.seconds
     assert_equal_to_truth(db, slow_sim)
+
+
+def _make_after(barrier: Any, directory: str, answers: Any) -> None:
+    """Make the pipeline in `directory` once every process is ready; report what happened."""
+    wipe = dlt.Pipeline._wipe_working_folder
+
+    def slow_wipe(pipeline: dlt.Pipeline) -> None:  # the gap a loaded machine opens by chance
+        wipe(pipeline)
+        time.sleep(0.05)
+
+    dlt.Pipeline._wipe_working_folder = slow_wipe  # type: ignore[method-assign]
+    barrier.wait()
+    try:
+        pipeline = make_pipeline(dlt.destinations.duckdb(f"{directory}/x.duckdb"), "d", directory)
+        pipeline.set_local_state_val("probe", 1)
+        answers.put("ok")
+    except Exception as exc:  # noqa: BLE001 - the answer is what the test checks
+        answers.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_pipelines_made_at_once_in_one_new_dir_all_attach(tmp_path: Path):
+    """dlt wipes and recreates a working dir without a state file: two cron jobs starting on
+    a fresh machine in the same instant once failed with "File exists" before the run lock."""
+    context = multiprocessing.get_context("spawn")
+    for trial in range(3):
+        directory = tmp_path / str(trial)
+        barrier, answers = context.Barrier(3), context.Queue()
+        makers = [context.Process(target=_make_after, args=(barrier, str(directory), answers))
+                  for _ in range(3)]  # fmt: skip
+        for maker in makers:
+            maker.start()
+        got = [answers.get(timeout=120) for _ in makers]
+        for maker in makers:
+            maker.join()
+        assert got == ["ok"] * 3, got
 
 
 def test_a_second_run_with_wait_waits_for_the_first_then_loads(
