@@ -37,6 +37,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--resources", help="comma-separated subset of resources")
     parser.add_argument("--refresh", action="store_true", help="drop tables and state, reload")
     parser.add_argument("--connection", help="load only this configured connection")
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="load connections one after another instead of together",
+    )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     parser.add_argument(
         "--wait",
@@ -65,7 +70,15 @@ def load(args: argparse.Namespace, source_args: dict[str, Any]) -> RunResult:
         source_args["start_date"] = args.start_date
     names = [args.connection] if args.connection else _connection_names(source_args)
     pipeline = make_pipeline(args.destination, args.dataset)
-    return run(pipeline, names, resources, args.refresh, wait_s=args.wait, **source_args)
+    return run(
+        pipeline,
+        names,
+        resources,
+        args.refresh,
+        wait_s=args.wait,
+        sequential=args.sequential,
+        **source_args,
+    )
 
 
 def _connection_names(source_args: dict[str, Any]) -> list[str]:

@@ -1,5 +1,7 @@
 """A small exception family whose messages are one line and never contain a token."""
 
+from collections.abc import Iterator
+
 
 class MewsError(Exception):
     """Base of every error the connector reports to a person."""
@@ -35,3 +37,26 @@ class TransientError(MewsError):
 
 class MalformedPageError(MewsError):
     """A successful response does not have the documented shape."""
+
+
+def find_mews_error(exc: BaseException) -> MewsError | None:
+    """Our own error inside dlt's wrappers (PipelineStepFailed, ResourceExtractionError...)."""
+    for candidate in exception_chain(exc):
+        if isinstance(candidate, MewsError):
+            return candidate
+    return None
+
+
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, its causes and contexts, and what dlt's wrappers hold (`.exception`)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending.extend(
+            [current.__cause__, current.__context__, getattr(current, "exception", None)]
+        )

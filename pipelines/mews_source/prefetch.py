@@ -123,6 +123,10 @@ class WindowFetcher:
                     break
         self._note_ready_markers()
 
+    def ready(self) -> bool:
+        """Whether a page (or the end) is fetched and waiting to be taken."""
+        return self.stopped or self._held is not None or not self._queue.empty()
+
     def close(self) -> None:
         """Stop fetching: cancel what is queued, let requests in flight end, free the buffer."""
         self._closing.set()

@@ -4,9 +4,9 @@ import inspect
 from collections import Counter
 
 from mews_source import configured_run
-from mews_source.errors import ConfigError
+from mews_source.errors import ConfigError, exception_chain, find_mews_error
 from mews_source.explain import explain_config, explain_duckdb, explain_file
-from mews_source.runner import RunResult, exception_chain, find_mews_error
+from mews_source.runner import RunResult
 
 MAX_MESSAGE = 400
 

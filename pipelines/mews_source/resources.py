@@ -70,7 +70,7 @@ def incremental_rows(run: ConnectionRun, operation: Operation) -> Iterator[Any]:
         return
     feed.handed = 0
     if not operation.fields:  # documents: dlt normalizes them
-        for records in feed.fetcher.take(run.part_timer()):
+        for records in feed.fetcher.take(run.part_timer(feed.fetcher)):
             feed.hand_out_records(records)
             yield records
         feed.end_part()
@@ -93,7 +93,7 @@ def _tables(
             feed.hand_out(parent.column("id"), parent.column("updated_utc"))
             yield from _with_children(batcher.add(parent, child), operation, append)
     else:
-        for parent, child in fetcher.take(run.part_timer()):
+        for parent, child in fetcher.take(run.part_timer(fetcher)):
             feed.hand_out(parent.column("id"), parent.column("updated_utc"))
             yield from _with_children(batcher.add(parent, child), operation, append)
         feed.end_part()

@@ -24,7 +24,7 @@ from mews_source.config import Connection
 from mews_source.feed import Feed, Shaped, admitted
 from mews_source.loaded import SLACK, LoadedVersions
 from mews_source.operations import Operation
-from mews_source.prefetch import WindowFetcher
+from mews_source.prefetch import BUFFER_PAGES, WindowFetcher
 from mews_source.seen import SeenIds
 from mews_source.windows import Span, Stays, WindowTask, plan, stays_tasks
 
@@ -63,6 +63,9 @@ class ConnectionRun:
     personal_data: bool = False  # load customers' personal fields (`customer_personal_data`)
     stays: bool = False  # also read stays from start_date on (`stays_from_start_date`)
     appending: frozenset[str] = frozenset()  # operations whose tables were empty at the start
+    together: bool = False  # loaded in turn with other connections' runs (see `group`)
+    buffer_pages: int = BUFFER_PAGES  # pages each fetch holds ahead of its loads
+    parts: int = 0  # loads extracted so far (the runner counts them)
     reports: dict[str, ResourceReport] = field(default_factory=dict)
     feeds: dict[str, Feed] = field(default_factory=dict)
     _run_end: datetime | None = None
@@ -132,19 +135,26 @@ class ConnectionRun:
             feed = self.feeds[operation.name] = self._start(operation, marks, loaded)
         return feed
 
-    def part_timer(self) -> Callable[[], bool] | None:
+    def part_timer(self, fetcher: WindowFetcher) -> Callable[[], bool] | None:
         """When a load part has had enough: `load_every_s` passed and requests were held back.
 
         Loading while requests wait for the rate budget anyway costs nothing; when nothing
         waits (our CPU is the limit), parts would only add loads, so the run stays in one.
+        Loaded in turn with other connections (`together`), the first part takes one page,
+        so every connection starts fetching at once, and a held-back part also ends once
+        its fetch has no page ready: the other connections' pages are waiting.
         """
         if not self.load_every_s or self.load_every_s <= 0:
             return None
-        every, stats = self.load_every_s, self.client.stats
+        if self.together and self.parts == 0:
+            return lambda: True
+        every, stats, together = self.load_every_s, self.client.stats, self.together
         started, throttled = time.monotonic(), stats.throttled_s
 
         def enough() -> bool:
-            return time.monotonic() - started >= every and stats.throttled_s > throttled
+            if stats.throttled_s <= throttled:
+                return False
+            return time.monotonic() - started >= every or (together and not fetcher.ready())
 
         return enough
 
@@ -221,6 +231,7 @@ class ConnectionRun:
             tasks,
             shape,
             self.concurrency,
+            buffer_pages=self.buffer_pages,
             clock=self.client.server_clock,
         )
 

@@ -1,6 +1,6 @@
-"""Run the source once per connection and say what happened; shared by the CLI, tests and DAG.
+"""Run the source for every connection and say what happened; shared by the CLI, tests and DAG.
 
-Each connection is its own load: one token failing does not throw away the others'
+Each connection has its own loads: one token failing does not throw away the others'
 progress, and each connection's state advances only with its own data.
 """
 
@@ -8,14 +8,12 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
-from dlt.common.destination.exceptions import SqlClientNotAvailable
 from dlt.common.pipeline import get_dlt_pipelines_dir
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
-from dlt.destinations.sql_client import SqlClientBase
 
 from mews_source import (
     RESOURCE_NAMES,
@@ -24,11 +22,11 @@ from mews_source import (
     configured_run,
     run_source,
 )
+from mews_source.appending import appending_resources
 from mews_source.destinations import pipelines_dir as local_pipelines_dir
 from mews_source.destinations import resolve_destination
-from mews_source.errors import ConfigError, MewsError
+from mews_source.errors import ConfigError, find_mews_error
 from mews_source.lock import creating, run_lock
-from mews_source.operations import BY_NAME
 from mews_source.pending import finish_pending, load_extracted, remember_loads
 
 logger = logging.getLogger(__name__)
@@ -108,13 +106,17 @@ def run(
     resources: Sequence[str] | None = None,
     refresh: bool = False,
     wait_s: float = 0.0,
+    sequential: bool = False,
     **source_args: Any,
 ) -> RunResult:
-    """Load every connection in turn; collect failures instead of stopping at the first.
+    """Load every connection, together (see `group`) or one after another (`sequential`);
+    collect failures instead of stopping at the first.
 
     The run holds the destination's run lock throughout (see `lock.py`): another run of the
     pipeline fails at once, or waits up to `wait_s` seconds for it.
     """
+    from mews_source.group import run_together  # group builds on this module's steps
+
     chosen = check_resources(resources)
     if "load_every_s" not in source_args:
         source_args = {**source_args, "load_every_s": configured_load_every_s()}
@@ -122,97 +124,104 @@ def run(
         started = time.monotonic()
         finish_pending(pipeline)
         pipeline.sync_destination()  # a fresh runner restores state from the destination
-        results = []
-        for position, name in enumerate(connection_names):
-            result = run_connection(pipeline, name, chosen, refresh and position == 0, source_args)
-            results.append(result)
-            if result.error and len(connection_names) == 1:
-                break
+        if len(connection_names) > 1 and not sequential:
+            results = run_together(pipeline, connection_names, chosen, refresh, source_args)
+        else:
+            results = run_each(pipeline, connection_names, chosen, refresh, source_args)
     return RunResult(results, time.monotonic() - started)
 
 
-def run_connection(
+def run_each(
+    pipeline: dlt.Pipeline,
+    names: Sequence[str],
+    resources: Sequence[str],
+    refresh: bool,
+    source_args: dict[str, Any],
+) -> list[ConnectionResult]:
+    """The connections one after another, each loaded to its end before the next starts."""
+    results = []
+    for position, name in enumerate(names):
+        load = start_connection(pipeline, name, resources, refresh and position == 0, source_args)
+        try:
+            while not load.finished:
+                load_part(pipeline, load)
+        finally:
+            finish(load)
+        results.append(load.result)
+        if load.result.error and len(names) == 1:
+            break
+    return results
+
+
+@dataclass
+class ConnectionLoad:
+    """One connection's load in progress: its run, the resources left, and its result."""
+
+    result: ConnectionResult
+    refresh: bool
+    run: ConnectionRun | None = None
+    pending: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.result.error is not None or not self.pending
+
+
+@contextmanager
+def failing_alone(load: ConnectionLoad) -> Iterator[None]:
+    """Turn the connection's Mews error into its result's error; bad config and anything
+    else stop the whole run."""
+    try:
+        yield
+    except Exception as exc:  # reported per connection; the CLI turns it into one line
+        error = find_mews_error(exc)
+        if error is None or isinstance(error, ConfigError):
+            raise  # bad config is everyone's problem, not one connection's
+        load.result.error = str(error)
+        logger.error("connection %s failed: %s", load.result.name, error)
+
+
+def start_connection(
     pipeline: dlt.Pipeline,
     name: str,
     resources: Sequence[str],
     refresh: bool,
     source_args: dict[str, Any],
-) -> ConnectionResult:
-    """One connection's run: loads until every resource is read up to the run's end.
+) -> ConnectionLoad:
+    """The connection's run, built from configuration; sends no request."""
+    load = ConnectionLoad(ConnectionResult(name), refresh)
+    with failing_alone(load):
+        load.run = configured_run(connection=name, **source_args)
+        load.run.appending = appending_resources(pipeline, name, resources, refresh)
+        load.pending = list(resources)
+    return load
 
-    A rate-limited backfill comes in parts (`load_every_s`): each part is its own load and
-    advances state over the windows it completed, while the next part is being fetched.
+
+def load_part(pipeline: dlt.Pipeline, load: ConnectionLoad) -> None:
+    """One load of the connection: it advances state over the windows it completed.
+
+    A rate-limited backfill comes in parts (`load_every_s`): each part is its own load,
+    while the next part is being fetched.
     """
-    run: ConnectionRun | None = None
-    result = ConnectionResult(name)
-    try:
-        run = configured_run(connection=name, **source_args)
-        run.appending = appending_resources(pipeline, name, resources, refresh)
-        pending = list(resources)
-        while pending:
-            rows = _load(pipeline, run_source(run, pending), refresh and result.loads == 0)
-            if rows is not None:
-                remember_loads(pipeline)
-                result.loads += 1
-            for table, count in (rows or {}).items():
-                result.rows[table] = result.rows.get(table, 0) + count
-            pending = run.unfinished(pending)
-    except Exception as exc:  # reported per connection; the CLI turns it into one line
-        error = find_mews_error(exc)
-        if error is None or isinstance(error, ConfigError):
-            raise  # bad config is everyone's problem, not one connection's
-        result.error = str(error)
-        logger.error("connection %s failed: %s", name, error)
-    finally:
-        if run is not None:
-            _collect(result, run)
-    return result
+    run = load.run
+    assert run is not None, "a connection that failed to start has no part to load"
+    result = load.result
+    with failing_alone(load):
+        rows = _load(pipeline, run_source(run, load.pending), load.refresh and result.loads == 0)
+        run.parts += 1
+        if rows is not None:
+            remember_loads(pipeline)
+            result.loads += 1
+        for table, count in (rows or {}).items():
+            result.rows[table] = result.rows.get(table, 0) + count
+        load.pending = run.unfinished(load.pending)
 
 
-def appending_resources(
-    pipeline: dlt.Pipeline, connection: str, resources: Sequence[str], refresh: bool
-) -> frozenset[str]:
-    """Arrow-shaped incremental resources whose tables are empty or about to be dropped: they
-    append (documents always merge: their child tables would need the same care).
-
-    A resource this connection has marks for has loaded before: it merges, unasked.
-    """
-    candidates = [BY_NAME[r] for r in resources if BY_NAME[r].incremental and BY_NAME[r].fields]
-    if not refresh:
-        candidates = [o for o in candidates if not has_marks(pipeline, o.name, connection)]
-    if not candidates:
-        return frozenset()
-    tables = [table for operation in candidates for table in operation.tables]
-    empty = set(tables) if refresh else empty_tables(pipeline, tables)
-    return frozenset(o.name for o in candidates if empty.issuperset(o.tables))
-
-
-def has_marks(pipeline: dlt.Pipeline, resource: str, connection: str) -> bool:
-    """Whether the pipeline's state holds scope marks of `resource` for `connection`."""
-    sources = pipeline.state.get("sources", {})
-    state = sources.get("mews", {}).get("resources", {}).get(resource, {})
-    return bool(state.get("scanned_until", {}).get(connection))
-
-
-def empty_tables(pipeline: dlt.Pipeline, tables: Sequence[str]) -> set[str]:
-    """Which of `tables` hold no row in the destination (a missing table holds none).
-
-    Destinations without SQL access answer "none": their loads keep merging.
-    """
-    try:
-        client = pipeline.sql_client()
-    except SqlClientNotAvailable:
-        return set()
-    with client:
-        return {table for table in tables if not _has_rows(client, table)}
-
-
-def _has_rows(client: SqlClientBase[Any], table: str) -> bool:
-    qualified = client.make_qualified_table_name(table)
-    try:
-        return bool(client.execute_sql(f"SELECT 1 FROM {qualified} LIMIT 1"))
-    except DatabaseUndefinedRelation:
-        return False
+def finish(load: ConnectionLoad) -> None:
+    """Count the connection's requests and pages, stop its fetches, close its client."""
+    if load.run is not None:
+        _collect(load.result, load.run)
+        load.run = None
 
 
 def _load(pipeline: dlt.Pipeline, source: Any, refresh: bool) -> dict[str, int] | None:
@@ -240,28 +249,6 @@ def nothing_extracted(pipeline: dlt.Pipeline) -> bool:
     """Whether the extracted packages hold no job: no row, no change of state."""
     packages = pipeline.list_extracted_load_packages()
     return all(not pipeline.get_load_package_info(p).jobs["new_jobs"] for p in packages)
-
-
-def find_mews_error(exc: BaseException) -> MewsError | None:
-    """Our own error inside dlt's wrappers (PipelineStepFailed, ResourceExtractionError...)."""
-    for candidate in exception_chain(exc):
-        if isinstance(candidate, MewsError):
-            return candidate
-    return None
-
-
-def exception_chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        pending.extend(
-            [current.__cause__, current.__context__, getattr(current, "exception", None)]
-        )
 
 
 def loader_file_format(pipeline: dlt.Pipeline) -> Any:

@@ -12,7 +12,7 @@ from types import FrameType
 
 from dlt.common.exceptions import SignalReceivedException
 
-from mews_source.runner import exception_chain
+from mews_source.errors import exception_chain
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 

@@ -96,7 +96,7 @@ def context(load_every_s: float | None) -> ConnectionRun:
 
 def test_a_part_needs_both_the_time_and_requests_held_back_by_the_rate_limit() -> None:
     ctx = context(0.05)
-    enough = ctx.part_timer()
+    enough = ctx.part_timer(ReadyFetcher(True))  # type: ignore[arg-type]
     assert enough is not None
     assert not enough()
     time.sleep(0.06)
@@ -106,8 +106,45 @@ def test_a_part_needs_both_the_time_and_requests_held_back_by_the_rate_limit() -
 
 
 def test_no_parts_when_load_every_s_is_off() -> None:
-    assert context(None).part_timer() is None
-    assert context(0).part_timer() is None
+    assert context(None).part_timer(ReadyFetcher(True)) is None  # type: ignore[arg-type]
+    assert context(0).part_timer(ReadyFetcher(True)) is None  # type: ignore[arg-type]
+
+
+class ReadyFetcher:
+    """A fetch that has, or has not, a page waiting."""
+
+    def __init__(self, ready: bool) -> None:
+        self.is_ready = ready
+
+    def ready(self) -> bool:
+        return self.is_ready
+
+
+def test_together_the_first_part_is_one_page_so_every_connection_starts_fetching() -> None:
+    ctx = context(60)
+    ctx.together = True
+    first = ctx.part_timer(ReadyFetcher(True))  # type: ignore[arg-type]
+    assert first is not None and first()
+    ctx.parts = 1
+    later = ctx.part_timer(ReadyFetcher(True))  # type: ignore[arg-type]
+    assert later is not None and not later(), "a later part runs its time"
+
+
+def test_together_a_held_back_part_ends_once_its_fetch_has_no_page_ready() -> None:
+    ctx = context(60)
+    ctx.together, ctx.parts = True, 1
+    fetcher = ReadyFetcher(False)
+    enough = ctx.part_timer(fetcher)  # type: ignore[arg-type]
+    assert enough is not None
+    assert not enough(), "CPU-bound: nothing waited for the rate limit, the part goes on"
+    ctx.client.stats.add_wait(0.5)
+    assert enough(), "requests wait and nothing is ready: the other connections' turn"
+    fetcher.is_ready = True
+    assert not enough(), "pages ready: loaded in this part"
+    alone = context(60)
+    timer = alone.part_timer(ReadyFetcher(False))  # type: ignore[arg-type]
+    alone.client.stats.add_wait(0.5)
+    assert timer is not None and not timer(), "alone, a part runs its time"
 
 
 def held_page(seconds: int) -> tuple[pa.Table, None]:
