@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 AIRFLOW_VENV := .venv-airflow
+WAREHOUSES_VENV := .venv-warehouses
 
-.PHONY: install demo test test-airflow lint format dbt report bench clean
+.PHONY: install demo test test-airflow lint format dbt dbt-parse report bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,18 @@ test-airflow: $(AIRFLOW_VENV)/.installed
 dbt: $(STAMP)
 	MEWS_DUCKDB_PATH=$${MEWS_DUCKDB_PATH:-mews.duckdb} $(BIN)/dbt build --project-dir mews_dbt --profiles-dir mews_dbt --target duckdb
 
+# dbt-bigquery and dbt-snowflake in their own venv: mews_dbt parses for both targets without
+# credentials (parsing connects to nothing).
+$(WAREHOUSES_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(WAREHOUSES_VENV)
+	$(WAREHOUSES_VENV)/bin/pip install --quiet --upgrade pip
+	$(WAREHOUSES_VENV)/bin/pip install --quiet -e '.[warehouses]'
+	touch $@
+
+dbt-parse: $(WAREHOUSES_VENV)/.installed
+	$(WAREHOUSES_VENV)/bin/dbt parse --project-dir mews_dbt --profiles-dir mews_dbt --target bigquery
+	$(WAREHOUSES_VENV)/bin/dbt parse --project-dir mews_dbt --profiles-dir mews_dbt --target snowflake
+
 # One HTML page of the marts `make dbt` built, charts drawn as inline SVG: open it from disk.
 report: $(STAMP)
 	$(BIN)/python pipelines/render_report.py --duckdb $${MEWS_DUCKDB_PATH:-mews.duckdb} --out reports/mews.html
@@ -51,4 +64,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) $(AIRFLOW_VENV) mews.duckdb reports .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(AIRFLOW_VENV) $(WAREHOUSES_VENV) mews.duckdb reports .pytest_cache .ruff_cache .mypy_cache

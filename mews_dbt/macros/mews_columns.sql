@@ -23,14 +23,56 @@
 {% macro mews_utc(expression) -%}
     {#- A UTC timestamp without time zone, so later casts to date ignore the session time zone.
         Also accepts ISO 8601 text, in case a loader left timestamps as strings. -#}
+    {{ return(adapter.dispatch('mews_utc', 'mews_dbt')(expression)) }}
+{%- endmacro %}
+
+{% macro default__mews_utc(expression) -%}
     cast(cast({{ expression }} as timestamp with time zone) at time zone 'UTC' as timestamp)
+{%- endmacro %}
+
+{% macro bigquery__mews_utc(expression) -%}
+    datetime(cast({{ expression }} as timestamp), 'UTC')
+{%- endmacro %}
+
+{% macro snowflake__mews_utc(expression) -%}
+    cast(convert_timezone('UTC', cast({{ expression }} as timestamp_tz)) as timestamp_ntz)
+{%- endmacro %}
+
+
+{% macro mews_utc_now() -%}
+    {#- The current time as a UTC timestamp without time zone, like the columns of mews_utc. -#}
+    {{ return(adapter.dispatch('mews_utc_now', 'mews_dbt')()) }}
+{%- endmacro %}
+
+{% macro default__mews_utc_now() -%}
+    cast(current_timestamp at time zone 'UTC' as timestamp)
+{%- endmacro %}
+
+{% macro bigquery__mews_utc_now() -%}
+    current_datetime('UTC')
+{%- endmacro %}
+
+{% macro snowflake__mews_utc_now() -%}
+    cast(convert_timezone('UTC', current_timestamp()) as timestamp_ntz)
 {%- endmacro %}
 
 
 {% macro mews_local_date(utc_timestamp, time_zone) -%}
     {#- The date in time_zone (an IANA name such as an enterprise's TimeZoneIdentifier) of a UTC
-        timestamp without time zone. The same SQL works in DuckDB and PostgreSQL: the first
-        `at time zone` reads the value as UTC, the second gives the wall clock in time_zone,
-        daylight saving included, whatever the session time zone is. -#}
+        timestamp without time zone, daylight saving included, whatever the session time zone. -#}
+    {{ return(adapter.dispatch('mews_local_date', 'mews_dbt')(utc_timestamp, time_zone)) }}
+{%- endmacro %}
+
+{% macro default__mews_local_date(utc_timestamp, time_zone) -%}
+    {#- DuckDB and PostgreSQL: the first `at time zone` reads the value as UTC, the second gives
+        the wall clock in time_zone. -#}
     cast(({{ utc_timestamp }} at time zone 'UTC') at time zone {{ time_zone }} as date)
+{%- endmacro %}
+
+{% macro bigquery__mews_local_date(utc_timestamp, time_zone) -%}
+    date(timestamp({{ utc_timestamp }}, 'UTC'), {{ time_zone }})
+{%- endmacro %}
+
+{% macro snowflake__mews_local_date(utc_timestamp, time_zone) -%}
+    cast(convert_timezone('UTC', {{ time_zone }}, {{ utc_timestamp }}) as date)
 {%- endmacro %}

@@ -49,6 +49,7 @@ def run_demo(args: argparse.Namespace, load: Loader) -> int:
         )
         expected = {r["Id"] for r in sim.data.reservations()}
     print(_hotel_view(args, expected))
+    print("\nReport: run make dbt && make report, then open reports/mews.html")
     return 1 if second.failed else 0
 
 

@@ -362,3 +362,19 @@ def load_tables(execute: Callable[[str, Iterable[Any] | None], None], placeholde
         insert = f"insert into {DATASET}.{table} ({names}) values ({values})"
         for row in TABLE_ROWS[table]:
             execute(insert, [row.get(column) for column in columns])
+
+
+def replace_rows(
+    execute: Callable[[str, Iterable[Any] | None], None],
+    placeholder: str,
+    table: str,
+    rows: list[dict[str, Any]],
+) -> None:
+    """Replace the rows of table that have the ids of rows by rows, as a merge load does."""
+    columns = TABLE_COLUMNS[table]
+    names = ", ".join(f'"{column}"' for column in columns)
+    values = ", ".join([placeholder] * len(columns))
+    for row in rows:
+        execute(f"delete from {DATASET}.{table} where id = {placeholder}", [row["id"]])
+        insert = f"insert into {DATASET}.{table} ({names}) values ({values})"
+        execute(insert, [row.get(column) for column in columns])
