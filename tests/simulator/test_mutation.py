@@ -14,10 +14,14 @@ def _by_id(items: list[dict]) -> dict[str, dict]:
     return {item["Id"]: item for item in items}
 
 
-def _recent_window() -> dict[str, str]:
-    now = datetime.now(UTC)
-    start, end = now - timedelta(minutes=5), now + timedelta(minutes=5)
-    return {"StartUtc": start.isoformat(), "EndUtc": end.isoformat()}
+def _window_since(start: datetime) -> dict[str, str]:
+    """From just before `start` (mutations stamp at ms precision) to a little after now.
+
+    Generated history may be updated up to a second before the simulator was built, so a
+    window reaching minutes back would catch untouched records too.
+    """
+    end = datetime.now(UTC) + timedelta(minutes=5)
+    return {"StartUtc": (start - timedelta(milliseconds=1)).isoformat(), "EndUtc": end.isoformat()}
 
 
 def test_mutate_changes_updated_utc_and_person_counts(fresh_api: Api) -> None:
@@ -48,8 +52,9 @@ def test_mutate_changes_updated_utc_and_person_counts(fresh_api: Api) -> None:
 
 
 def test_mutation_is_served_by_the_api(fresh_api: Api) -> None:
+    started = datetime.now(UTC)
     mutation = fresh_api.sim.data.mutate(fraction=0.01, create=5, seed=4)
-    served = fresh_api.walk("reservations", UpdatedUtc=_recent_window())
+    served = fresh_api.walk("reservations", UpdatedUtc=_window_since(started))
     expected = set(mutation.updated_reservation_ids) | set(mutation.created_reservation_ids)
     assert {r["Id"] for r in served} == expected
     truth = _by_id(fresh_api.sim.data.reservations())
