@@ -13,9 +13,9 @@
 {% macro mews_optional_column(column_name, loaded_columns, data_type='text') -%}
     {#- The column if dlt created it, else a typed null. -#}
     {%- if column_name in loaded_columns -%}
-        cast({{ column_name }} as {{ data_type }})
+        cast({{ column_name }} as {{ mews_type(data_type) }})
     {%- else -%}
-        cast(null as {{ data_type }})
+        cast(null as {{ mews_type(data_type) }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -75,4 +75,19 @@
 
 {% macro snowflake__mews_local_date(utc_timestamp, time_zone) -%}
     cast(convert_timezone('UTC', {{ time_zone }}, {{ utc_timestamp }}) as date)
+{%- endmacro %}
+
+
+{% macro mews_type(name) -%}
+    {#- The SQL type for text, double, boolean, bigint or integer in the target's dialect. -#}
+    {{ return(adapter.dispatch('mews_type', 'mews_dbt')(name)) }}
+{%- endmacro %}
+
+{% macro default__mews_type(name) -%}
+    {{ {'double': 'double precision'}.get(name, name) }}
+{%- endmacro %}
+
+{% macro bigquery__mews_type(name) -%}
+    {{ {'text': 'string', 'double': 'float64', 'boolean': 'bool', 'bigint': 'int64',
+        'integer': 'int64'}.get(name, name) }}
 {%- endmacro %}

@@ -31,10 +31,15 @@ cancellations_per_day as (
         enterprise_id,
         cancellation_date,
         count(*) as cancellations,
-        cast(sum(greatest(departure_date - arrival_date, 0)) as bigint) as cancelled_room_nights,
         cast(
-            percentile_cont(0.5) within group (order by arrival_date - created_date)
-            as double precision
+            sum(greatest({{ dbt.datediff('arrival_date', 'departure_date', 'day') }}, 0))
+            as {{ mews_type('bigint') }}
+        ) as cancelled_room_nights,
+        cast(
+            percentile_cont(0.5) within group (
+                order by {{ dbt.datediff('created_date', 'arrival_date', 'day') }}
+            )
+            as {{ mews_type('double') }}
         ) as median_lead_time_days
     from cancelled
     group by 1, 2

@@ -67,7 +67,7 @@ guests_per_night as (
         stay_nights.night_date,
         -- A person count whose age category was not loaded still counts as guests.
         coalesce(age_categories.classification, 'Unknown') as age_category_classification,
-        cast(sum(person_counts.person_count) as bigint) as guest_count
+        cast(sum(person_counts.person_count) as {{ mews_type('bigint') }}) as guest_count
     from stay_nights
     inner join person_counts
         on stay_nights.reservation_id = person_counts.reservation_id

@@ -117,9 +117,9 @@ occupancy as (
         available.enterprise_id,
         available.night_date,
         available.resource_category_id,
-        cast(available.rooms_available as bigint) as rooms_available,
-        cast(coalesce(sold.rooms_sold, 0) as bigint) as rooms_sold,
-        cast(coalesce(sold.rooms_sold, 0) as double precision)
+        cast(available.rooms_available as {{ mews_type('bigint') }}) as rooms_available,
+        cast(coalesce(sold.rooms_sold, 0) as {{ mews_type('bigint') }}) as rooms_sold,
+        cast(coalesce(sold.rooms_sold, 0) as {{ mews_type('double') }})
             / nullif(available.rooms_available, 0) as occupancy
     from available
     left join sold

@@ -150,13 +150,13 @@ books as (
         grid.day_number,
         grid.snapshot_date,
         grid.night_date,
-        cast(coalesce(on_the_books.rooms_on_the_books, 0) as bigint) as rooms_on_the_books,
+        cast(coalesce(on_the_books.rooms_on_the_books, 0) as {{ mews_type('bigint') }}) as rooms_on_the_books,
         cast(
             case
                 when on_the_books.first_currency is null
                     or on_the_books.first_currency = on_the_books.last_currency
                     then coalesce(on_the_books.room_revenue_on_the_books, 0)
-            end as double precision
+            end as {{ mews_type('double') }}
         ) as room_revenue_on_the_books
     from grid
     left join on_the_books

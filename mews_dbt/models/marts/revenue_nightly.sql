@@ -110,8 +110,8 @@ revenue as (
         room_revenue.currency,
         room_revenue.room_revenue_net,
         room_revenue.room_revenue_gross,
-        cast(sold.rooms_sold as bigint) as rooms_sold,
-        cast(available.rooms_available as bigint) as rooms_available,
+        cast(sold.rooms_sold as {{ mews_type('bigint') }}) as rooms_sold,
+        cast(available.rooms_available as {{ mews_type('bigint') }}) as rooms_available,
         room_revenue.room_revenue_net / nullif(sold.rooms_sold, 0) as adr,
         room_revenue.room_revenue_net / nullif(available.rooms_available, 0) as revpar
     from room_revenue

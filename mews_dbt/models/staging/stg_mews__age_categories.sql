@@ -16,7 +16,7 @@ renamed as (
         classification,
         {{ mews_optional_column('minimal_age', loaded, 'integer') }} as minimal_age,
         {{ mews_optional_column('maximal_age', loaded, 'integer') }} as maximal_age,
-        cast(is_active as boolean) as is_active,
+        cast(is_active as {{ mews_type('boolean') }}) as is_active,
         {{ mews_optional_column('external_identifier', loaded) }} as external_identifier,
         {{ mews_utc('created_utc') }} as created_utc,
         {{ mews_utc('updated_utc') }} as updated_utc

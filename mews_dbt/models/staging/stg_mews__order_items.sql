@@ -14,8 +14,8 @@ renamed as (
         type as order_item_type,
         accounting_state,
         amount__currency as currency,
-        cast(amount__net_value as double precision) as amount_net,
-        cast(amount__gross_value as double precision) as amount_gross,
+        cast(amount__net_value as {{ mews_type('double') }}) as amount_net,
+        cast(amount__gross_value as {{ mews_type('double') }}) as amount_gross,
         {{ mews_utc('consumed_utc') }} as consumed_utc,
         {{ mews_utc('created_utc') }} as created_utc,
         {{ mews_utc('updated_utc') }} as updated_utc

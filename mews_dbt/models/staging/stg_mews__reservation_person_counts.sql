@@ -10,7 +10,7 @@ renamed as (
         reservation_id,
         age_category_id,
         enterprise_id,
-        cast("count" as bigint) as person_count
+        cast("count" as {{ mews_type('bigint') }}) as person_count
 
     from source
 

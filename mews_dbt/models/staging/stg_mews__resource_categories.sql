@@ -14,7 +14,7 @@ renamed as (
         service_id,
         type as resource_category_type,
         {{ mews_optional_column('names__en_gb', loaded) }} as resource_category_name,
-        cast(is_active as boolean) as is_active
+        cast(is_active as {{ mews_type('boolean') }}) as is_active
 
     from source
 

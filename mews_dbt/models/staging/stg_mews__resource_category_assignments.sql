@@ -10,7 +10,7 @@ renamed as (
         id as resource_category_assignment_id,
         category_id as resource_category_id,
         resource_id,
-        cast(is_active as boolean) as is_active
+        cast(is_active as {{ mews_type('boolean') }}) as is_active
 
     from source
 

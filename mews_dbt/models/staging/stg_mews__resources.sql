@@ -10,7 +10,7 @@ renamed as (
         id as resource_id,
         enterprise_id,
         name as resource_name,
-        cast(is_active as boolean) as is_active,
+        cast(is_active as {{ mews_type('boolean') }}) as is_active,
         {{ mews_utc('created_utc') }} as created_utc,
         {{ mews_utc('updated_utc') }} as updated_utc
 

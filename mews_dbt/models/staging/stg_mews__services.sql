@@ -17,9 +17,9 @@ renamed as (
             {{ mews_optional_column('name', loaded) }}
         ) as service_name,
         data__discriminator as service_type,
-        cast(is_active as boolean) as is_active,
-        cast(options__bill_as_package as boolean) as is_billed_as_package,
-        cast(ordering as integer) as ordering,
+        cast(is_active as {{ mews_type('boolean') }}) as is_active,
+        cast(options__bill_as_package as {{ mews_type('boolean') }}) as is_billed_as_package,
+        cast(ordering as {{ mews_type('integer') }}) as ordering,
         {{ mews_optional_column('external_identifier', loaded) }} as external_identifier,
         {{ mews_utc('created_utc') }} as created_utc,
         {{ mews_utc('updated_utc') }} as updated_utc
