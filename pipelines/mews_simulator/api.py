@@ -123,6 +123,7 @@ def _authenticate(state: SimulatorState, req: dict[str, Any]) -> tuple[str, list
     if not isinstance(client, str) or not client.strip():
         raise bad("Invalid Client: Client (name and version of the application) is required.")
     assert isinstance(access_token, str)
+    state.count_use(access_token)
     return access_token, scope
 
 

@@ -45,6 +45,13 @@ class Simulator:
         """Mutate inside the server right after the Nth following getAll request is served."""
         self.state.schedule(after_requests, fraction, create, seed)
 
+    def revoke_after(self, access_token: str, requests: int) -> None:
+        """A token revoked mid-run: 401 once it has made `requests` more API requests."""
+        self.state.revoke_after(access_token, requests)
+
+    def restore(self, access_token: str) -> None:
+        self.state.restore(access_token)
+
     def set_faults(self, faults: FaultConfig | None) -> None:
         self.state.set_faults(faults)
 

@@ -58,6 +58,8 @@ class SimulatorState:
     by_fault: Counter[str] = field(default_factory=Counter)
     log: deque[RequestRecord] = field(default_factory=lambda: deque(maxlen=LOG_KEPT))
     scheduled: list[ScheduledMutation] = field(default_factory=list)
+    # AccessToken -> API requests it may still make before it is revoked (answers 401)
+    revocations: dict[str, int] = field(default_factory=dict)
 
     @property
     def lock(self) -> threading.RLock:
@@ -65,6 +67,8 @@ class SimulatorState:
 
     def scope_of(self, access_token: str) -> list[str] | None:
         """Enterprise ids an AccessToken may see, or None when the token is unknown."""
+        if self.revocations.get(access_token, 1) <= 0:
+            return None
         if access_token == self.portfolio_token:
             return self.data.enterprise_ids
         for enterprise_id, token in self.enterprise_tokens.items():
@@ -96,6 +100,21 @@ class SimulatorState:
         """Mutate the data right after the `after_requests`-th following getAll is served."""
         with self.lock:
             self.scheduled.append(ScheduledMutation(after_requests, fraction, create, seed))
+
+    def revoke_after(self, access_token: str, requests: int) -> None:
+        """Answer 401 to `access_token` once it has made `requests` more API requests."""
+        with self.lock:
+            self.revocations[access_token] = requests
+
+    def restore(self, access_token: str) -> None:
+        """Accept a revoked token again."""
+        with self.lock:
+            self.revocations.pop(access_token, None)
+
+    def count_use(self, access_token: str) -> None:
+        """One accepted request of a token under a revocation countdown."""
+        if access_token in self.revocations:
+            self.revocations[access_token] -= 1
 
     def stats(self) -> dict[str, Any]:
         with self.lock:

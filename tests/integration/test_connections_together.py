@@ -1,4 +1,5 @@
-"""Connections of one run fetch together: exact per connection, a shared token's budget shared."""
+"""Connections of one run fetch together: exact per connection, a shared token's budget
+shared, a token broken mid-run failing alone."""
 
 from pathlib import Path
 
@@ -6,6 +7,7 @@ import dlt
 
 from mews_simulator import SimulatorConfig, running_simulator
 from mews_source.runner import make_pipeline, run
+from tests.integration.test_connections import only_enterprises
 from tests.integration.test_service_orders import days_ago
 from tests.support import assert_snapshot_equal, loaded, truth
 
@@ -58,3 +60,46 @@ def test_together_and_one_after_another_load_the_same_rows(tmp_path: Path) -> No
             snapshots.append(loaded(db))
         assert_snapshot_equal(snapshots[0], truth(sim))
         assert_snapshot_equal(snapshots[1], snapshots[0])
+
+
+def test_a_token_revoked_mid_run_fails_alone_and_its_next_run_completes(tmp_path: Path) -> None:
+    config = SimulatorConfig(seed=43, enterprise_count=3, reservation_count=24_000,
+                             product_service_order_count=1_500, history_days=300,
+                             rate_limit_requests=5, rate_limit_window_s=1.0)  # fmt: skip
+    with running_simulator(config) as sim:
+        db = tmp_path / "mews.duckdb"
+        pipeline = make_pipeline(dlt.destinations.duckdb(str(db)), "mews_raw")
+        enterprises = sim.enterprise_ids
+        connections = [
+            {"name": f"hotel_{i}", "access_token": sim.enterprise_tokens[e]}
+            for i, e in enumerate(enterprises)
+        ]
+        names = [c["name"] for c in connections]
+        args = {"platform_url": sim.url, "client_token": sim.client_token,
+                "start_date": days_ago(301), "connections": connections,
+                "rate_limit_requests": 5, "rate_limit_window_s": 1.0}  # fmt: skip
+        resources = ["reservations", "product_service_orders"]
+        broken = sim.enterprise_tokens[enterprises[1]]
+        # of its ~20 requests: after its first part is loaded, before its last
+        sim.revoke_after(broken, 12)
+
+        first = run(pipeline, names, resources, **args)
+
+        assert [c.name for c in first.failed] == ["hotel_1"]
+        assert "401" in (first.failed[0].error or "")
+        assert broken not in (first.failed[0].error or ""), "a token in the summary"
+        healthy = {enterprises[0], enterprises[2]}
+        assert_snapshot_equal(
+            only_enterprises(loaded(db), healthy), only_enterprises(truth(sim), healthy)
+        )
+        partial = only_enterprises(loaded(db), {enterprises[1]})
+        whole = only_enterprises(truth(sim), {enterprises[1]})
+        assert 0 < partial.reservation_rows < whole.reservation_rows, "broken mid-run"
+        assert set(partial.reservations.items()) <= set(whole.reservations.items())
+
+        sim.restore(broken)
+        second = run(pipeline, names, resources, **args)
+
+        assert not second.failed
+        assert_snapshot_equal(loaded(db), truth(sim))  # counts rows: a duplicate fails it
+        assert second.connections[0].rows.get("reservations", 0) == 0, "hotel_0 had its rows"

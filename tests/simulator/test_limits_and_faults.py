@@ -125,3 +125,14 @@ def test_latency_is_added_per_request_and_item() -> None:
         started = time.perf_counter()
         api.post("reservations", Limitation={"Count": 200})
         assert time.perf_counter() - started >= 0.3
+
+
+def test_a_revoked_token_answers_401_after_its_countdown_until_restored(fresh_api: Api) -> None:
+    token = fresh_api.sim.enterprise_tokens[fresh_api.sim.enterprise_ids[0]]
+    portfolio = fresh_api.sim.portfolio_token
+    fresh_api.sim.revoke_after(token, 2)
+    statuses = [fresh_api.post("services", token, **LIMIT).status_code for _ in range(4)]
+    assert statuses == [200, 200, 401, 401]
+    assert fresh_api.post("services", portfolio, **LIMIT).status_code == 200, "only that token"
+    fresh_api.sim.restore(token)
+    assert fresh_api.post("services", token, **LIMIT).status_code == 200
