@@ -11,7 +11,13 @@ from mews_simulator.times import US_PER_DAY, format_us
 
 BOOKABLE_NAMES = ("Accommodation", "Apartments")
 ADDITIONAL_NAMES = (("Restaurant", "Parking"), ("Spa", "Breakfast"))
-CITIES = (("Prague", "CZ", "Europe/Prague"), ("London", "GB", "Europe/London"))
+# East of UTC, on it in winter, and west of it: hotel-local nights differ from UTC dates both
+# ways, and each zone changes to and from daylight saving inside a year of history.
+CITIES = (
+    ("Prague", "CZ", "Europe/Prague"),
+    ("London", "GB", "Europe/London"),
+    ("New York", "US", "America/New_York"),
+)
 # (Classification, name, MinimalAge, MaximalAge); the docs define only Adult and Child.
 AGE_CATEGORIES = (
     ("Adult", "Adults", 18, None),

@@ -107,6 +107,12 @@ def duckdb_warehouse(directory: Path) -> Warehouse:
     )
 
 
+def simulated_warehouse(path: Path) -> Warehouse:
+    """The pipeline's own DuckDB file, loaded from the simulator (no sample rows in it)."""
+    env = {"MEWS_DUCKDB_PATH": str(path)}
+    return Warehouse("duckdb", env, _fetch_duckdb(path), False, _replace_duckdb_rows(path))
+
+
 def postgres_warehouse() -> Warehouse:
     """The raw tables in the PostgreSQL database at MEWS_TEST_POSTGRES_URL."""
     url = os.environ.get("MEWS_TEST_POSTGRES_URL")
