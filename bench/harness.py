@@ -101,6 +101,11 @@ class SimulatorProcess:
         except httpx.HTTPError:
             return None
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the simulator process has used so far."""
+        times = psutil.Process(self._proc.pid).cpu_times()
+        return float(times.user + times.system)
+
     def mutate(self, **args: Any) -> dict[str, Any]:
         """Change records now, as `/_sim/mutate` does (fraction, create, seed)."""
         response = self._http.post("/_sim/mutate", json=args)
