@@ -4,7 +4,8 @@ Each connection keeps its own run: its client and rate limiter, its state marks 
 loads, so one failing token fails alone. dlt's pipeline is one thread's, so this thread
 loads the connections' parts in turn while every connection's fetch goes on in the
 background (see `ConnectionRun.part_timer`: a first part of one page starts every fetch,
-and a part held back by the rate limit ends once its fetch has no page ready).
+and a later part ends once its fetch has no page ready after a few seconds, so this thread
+moves on to connections whose pages wait).
 
 Bounds on the whole process: each connection's fetches hold fewer pages and fewer
 requests in flight as connections are added (`share`).
@@ -25,7 +26,11 @@ from mews_source.runner import (
     start_connection,
 )
 
-TOTAL_BUFFER_PAGES = 128  # ~256 MB of pages at ~2 MB each, over every connection
+# Pages are ~1-2 MB of Arrow each: at most ~640 MB held over every connection. While this
+# thread loads one connection, the others' fetches go on only as far as their buffers, so
+# larger buffers kept a 5-token run at the rate limit busier (bench/connections.py).
+TOTAL_BUFFER_PAGES = 320
+MAX_BUFFER_PAGES = 64
 TOTAL_IN_FLIGHT = 64  # requests in flight over every connection: ~9 tokens' full budgets
 MIN_BUFFER_PAGES = 2
 MIN_IN_FLIGHT = 2
@@ -64,7 +69,7 @@ def share(loads: list[ConnectionLoad]) -> None:
     for load in running:
         assert load.run is not None
         load.run.together = True
-        load.run.buffer_pages = min(buffer, load.run.buffer_pages * 2)
+        load.run.buffer_pages = min(buffer, MAX_BUFFER_PAGES)
         load.run.concurrency = min(load.run.concurrency, in_flight)
     merge_shared(running)
 

@@ -30,6 +30,7 @@ from mews_source.windows import Span, Stays, WindowTask, plan, stays_tasks
 
 logger = logging.getLogger(__name__)
 
+TOGETHER_PART_S = 5.0  # a part loaded in turn with other connections runs at least this long
 ALL = "all"  # the one scope key of an operation that takes no ServiceIds
 
 
@@ -141,8 +142,10 @@ class ConnectionRun:
         Loading while requests wait for the rate budget anyway costs nothing; when nothing
         waits (our CPU is the limit), parts would only add loads, so the run stays in one.
         Loaded in turn with other connections (`together`), the first part takes one page,
-        so every connection starts fetching at once, and a held-back part also ends once
-        its fetch has no page ready: the other connections' pages are waiting.
+        so every connection starts fetching at once, and a later part ends after
+        `load_every_s` or, once it has run `TOGETHER_PART_S`, when its fetch has no page
+        ready: the other connections' pages are waiting, their fetches stopped at full
+        buffers. (Ending at the first empty moment made ~2.5x the loads at ~1.5 s of CPU each.)
         """
         if not self.load_every_s or self.load_every_s <= 0:
             return None
@@ -152,9 +155,10 @@ class ConnectionRun:
         started, throttled = time.monotonic(), stats.throttled_s
 
         def enough() -> bool:
-            if stats.throttled_s <= throttled:
-                return False
-            return time.monotonic() - started >= every or (together and not fetcher.ready())
+            elapsed = time.monotonic() - started
+            if together:
+                return elapsed >= every or (elapsed >= TOGETHER_PART_S and not fetcher.ready())
+            return stats.throttled_s > throttled and elapsed >= every
 
         return enough
 

@@ -7,7 +7,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pyarrow as pa
+import pytest
 
+from mews_source import run as run_module
 from mews_source.client import RequestStats
 from mews_source.feed import Feed
 from mews_source.run import ConnectionRun
@@ -130,20 +132,24 @@ def test_together_the_first_part_is_one_page_so_every_connection_starts_fetching
     assert later is not None and not later(), "a later part runs its time"
 
 
-def test_together_a_held_back_part_ends_once_its_fetch_has_no_page_ready() -> None:
+def test_together_a_part_ends_once_it_ran_its_minimum_and_its_fetch_has_no_page_ready(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(run_module, "TOGETHER_PART_S", 0.05)
     ctx = context(60)
     ctx.together, ctx.parts = True, 1
     fetcher = ReadyFetcher(False)
     enough = ctx.part_timer(fetcher)  # type: ignore[arg-type]
     assert enough is not None
-    assert not enough(), "CPU-bound: nothing waited for the rate limit, the part goes on"
-    ctx.client.stats.add_wait(0.5)
-    assert enough(), "requests wait and nothing is ready: the other connections' turn"
+    assert not enough(), "too short: the part's load would cost more than its pages"
+    time.sleep(0.06)
+    assert enough(), "nothing ready: the other connections' turn, waited for the limit or not"
     fetcher.is_ready = True
     assert not enough(), "pages ready: loaded in this part"
     alone = context(60)
     timer = alone.part_timer(ReadyFetcher(False))  # type: ignore[arg-type]
     alone.client.stats.add_wait(0.5)
+    time.sleep(0.06)
     assert timer is not None and not timer(), "alone, a part runs its time"
 
 
