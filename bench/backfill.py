@@ -37,6 +37,7 @@ from harness import (
     loaded_ids,
     run_measured,
     stats_delta,
+    summary_rows,
 )
 
 UNLIMITED = 1_000_000  # requests per 1 s window: never reached
@@ -253,19 +254,14 @@ def _check(run: Measured, ids: list[str], truth: list[str], result: dict[str, An
 
 def _connector_counts(stdout: str) -> dict[str, int]:
     """Requests, 429s and loads from the connector's own summary (the per-connection rows)."""
-    totals = {"requests": 0, "responses_429": 0, "loads": 0}
-    lines = stdout.splitlines()
-    for index, line in enumerate(lines):
-        if line.startswith("connection") and "requests" in line:
-            for row in lines[index + 1 :]:
-                fields = row.split()
-                if len(fields) < 8 or not fields[1].isdigit():
-                    break
-                totals["requests"] += int(fields[1])
-                totals["responses_429"] += int(fields[3])
-                totals["loads"] += int(fields[6])
-            return totals
-    return {}
+    rows = summary_rows(stdout)
+    if not rows:
+        return {}
+    return {
+        "requests": sum(int(fields[1]) for fields in rows),
+        "responses_429": sum(int(fields[3]) for fields in rows),
+        "loads": sum(int(fields[6]) for fields in rows),
+    }
 
 
 def _rounded(value: float | None) -> float | None:

@@ -29,7 +29,15 @@ from typing import Any
 
 import orjson
 from backfill import CLEARED_PREFIXES, CONNECTOR_ARGV, DATASET, UNLIMITED
-from harness import REPO, SimulatorProcess, SimulatorSpec, loaded_ids, run_measured, stats_delta
+from harness import (
+    REPO,
+    SimulatorProcess,
+    SimulatorSpec,
+    loaded_ids,
+    run_measured,
+    stats_delta,
+    summary_rows,
+)
 from report import MB, describe_machine, machine
 
 
@@ -137,16 +145,7 @@ def connector_env(sim: SimulatorProcess, work: Path) -> dict[str, str]:
 
 def connection_requests(stdout: str) -> dict[str, int]:
     """Requests per connection, from the connector's summary table."""
-    requests: dict[str, int] = {}
-    lines = stdout.splitlines()
-    for index, line in enumerate(lines):
-        if line.startswith("connection") and "requests" in line:
-            for row in lines[index + 1 :]:
-                fields = row.split()
-                if len(fields) < 2 or not fields[1].isdigit():
-                    break
-                requests[fields[0]] = int(fields[1])
-    return requests
+    return {fields[0]: int(fields[1]) for fields in summary_rows(stdout)}
 
 
 def table(rows: Sequence[dict[str, Any]], spec: SimulatorSpec) -> str:

@@ -234,6 +234,21 @@ def _tree_rss(root: psutil.Process) -> int:
     return total
 
 
+def summary_rows(stdout: str) -> list[list[str]]:
+    """The per-connection rows of the connector's summary table, split into fields."""
+    lines = stdout.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("connection") and "requests" in line:
+            rows = []
+            for row in lines[index + 1 :]:
+                fields = row.split()
+                if len(fields) < 8 or not fields[1].isdigit():
+                    break
+                rows.append(fields)
+            return rows
+    return []
+
+
 def loaded_ids(database: Path, dataset: str) -> list[str]:
     """Reservation ids in a tool's DuckDB file (empty when the table is missing)."""
     if not database.exists():

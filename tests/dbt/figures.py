@@ -80,6 +80,18 @@ def guests_per_night(warehouse: Warehouse) -> dict[tuple[str, date, str], int]:
     }
 
 
+def reservations_by_state_origin_daily(
+    warehouse: Warehouse,
+) -> dict[tuple[str, date, str, str], int]:
+    rows = warehouse.fetch(f"select * from {ANALYTICS}.reservations_by_state_origin_daily")
+    return {
+        (row["enterprise_id"], row["created_date"], row["state"], row["origin"]): row[
+            "reservation_count"
+        ]
+        for row in rows
+    }
+
+
 def expected_cancellations_daily(
     warehouse: Warehouse,
 ) -> dict[tuple[str, date], tuple[int, int, float]]:

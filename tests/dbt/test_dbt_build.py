@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 
 from tests.dbt.figures import (
-    ANALYTICS,
     cancellations_daily,
     expected_cancellations_daily,
     expected_guests_per_night,
@@ -14,6 +13,7 @@ from tests.dbt.figures import (
     expected_revenue_nightly,
     guests_per_night,
     occupancy_nightly,
+    reservations_by_state_origin_daily,
     revenue_nightly,
 )
 from tests.dbt.raw_tables import HOTEL_A, HOTEL_B
@@ -38,13 +38,7 @@ def test_guests_per_night_match_python(warehouse: Warehouse, dbt_build: DbtBuild
 def test_reservations_by_state_origin_daily_match_python(
     warehouse: Warehouse, dbt_build: DbtBuild
 ) -> None:
-    rows = warehouse.fetch(f"select * from {ANALYTICS}.reservations_by_state_origin_daily")
-    counted = {
-        (row["enterprise_id"], row["created_date"], row["state"], row["origin"]): row[
-            "reservation_count"
-        ]
-        for row in rows
-    }
+    counted = reservations_by_state_origin_daily(warehouse)
     assert counted == expected_reservations_by_state_origin_daily(warehouse)
 
 
