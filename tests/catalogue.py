@@ -5,7 +5,7 @@ every table holds exactly the simulator's records, once each, with their `update
 enterprise.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,17 +55,26 @@ def expected(sim: Any, table: str) -> dict[str, tuple[datetime | None, str | Non
     return {str(r["Id"]): (updated(r), enterprise(r)) for r in records}
 
 
-def loaded_rows(db: Path, table: str) -> list[tuple[str, datetime | None, str | None]]:
+Query = Callable[[str], Sequence[tuple[Any, ...]]]
+
+
+def loaded_rows(query: Query, table: str) -> list[tuple[str, datetime | None, str | None]]:
     updated = "NULL" if table in UNSTAMPED else "updated_utc"
     enterprise = "NULL" if table in CHAIN_LEVEL else "enterprise_id"
-    with duckdb.connect(str(db), read_only=True) as con:
-        rows = con.execute(f"SELECT id, {updated}, {enterprise} FROM mews_raw.{table}")
-        return [(r[0], r[1] and r[1].astimezone(UTC), r[2]) for r in rows.fetchall()]
+    rows = query(f"SELECT id, {updated}, {enterprise} FROM mews_raw.{table}")
+    return [(r[0], r[1] and r[1].astimezone(UTC), r[2]) for r in rows]
 
 
 def assert_tables_equal_truth(db: Path, sim: Any) -> None:
+    """Every table of the DuckDB file at db holds exactly the simulator's records."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert_rows_equal_truth(lambda sql: con.execute(sql).fetchall(), sim)
+
+
+def assert_rows_equal_truth(query: Query, sim: Any) -> None:
+    """Every table that query reads (any warehouse) holds exactly the simulator's records."""
     for table in TABLES:
-        rows = loaded_rows(db, table)
+        rows = loaded_rows(query, table)
         got = {rid: (updated, enterprise) for rid, updated, enterprise in rows}
         want = expected(sim, table)
         assert want, f"{table}: the simulator serves no records"

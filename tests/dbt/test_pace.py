@@ -9,13 +9,13 @@ UTC), one at exactly local midnight.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.dbt.pace import ANALYTICS, expected_pace, pace_nightly
 from tests.dbt.raw_tables import (
     HOTEL_A,
     HOTEL_B,
@@ -26,10 +26,6 @@ from tests.dbt.raw_tables import (
     _reservation,
 )
 from tests.dbt.warehouses import DbtBuild, Warehouse, run_dbt_build
-
-ANALYTICS = "mews_analytics"
-OCCUPYING_STATES = {"Confirmed", "Started", "Processed"}
-Pace = dict[tuple[date, str, date], tuple[int, float | None, int | None, int | None]]
 
 
 def _utc(text: str) -> datetime:
@@ -118,92 +114,6 @@ def pace_runs(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) ->
     return PaceRuns(builds, [RESERVATIONS, RUN_2, RUN_3])
 
 
-def _local_date(moment: datetime, time_zone: str) -> date:
-    return moment.astimezone(ZoneInfo(time_zone)).date()
-
-
-def _versions(loaded: list[list[dict[str, Any]]]) -> list[tuple[dict[str, Any], date, date | None]]:
-    """(row, first local date, end local date or None) of each version a snapshot keeps."""
-    history: dict[str, list[dict[str, Any]]] = {}
-    for rows in loaded:
-        for row in rows:
-            kept = history.setdefault(row["id"], [])
-            if not kept or row["updated_utc"] > kept[-1]["updated_utc"]:
-                kept.append(row)
-    versions = []
-    for kept in history.values():
-        for index, row in enumerate(kept):
-            zone = TIME_ZONES[row["enterprise_id"]]
-            later = kept[index + 1]["updated_utc"] if index + 1 < len(kept) else None
-            end = _local_date(later, zone) if later else None
-            versions.append((row, _local_date(row["updated_utc"], zone), end))
-    return versions
-
-
-def _nights(row: dict[str, Any]) -> list[date]:
-    zone = TIME_ZONES[row["enterprise_id"]]
-    first = _local_date(row["scheduled_start_utc"], zone)
-    end = _local_date(row["scheduled_end_utc"], zone)
-    return [first + timedelta(days=n) for n in range((end - first).days)]
-
-
-def _room_items() -> dict[tuple[str, date], list[tuple[str, float]]]:
-    """(currency, net) of the current SpaceOrder items not canceled per (reservation, night)."""
-    items: dict[tuple[str, date], list[tuple[str, float]]] = {}
-    for item in ORDER_ITEMS + ORDER_ITEMS_RUN_2:
-        if item["type"] == "SpaceOrder" and item["accounting_state"] != "Canceled":
-            night = _local_date(item["consumed_utc"], TIME_ZONES[item["enterprise_id"]])
-            key = (item["service_order_id"], night)
-            items.setdefault(key, []).append((item["amount__currency"], item["amount__net_value"]))
-    return items
-
-
-def expected_pace(loaded: list[list[dict[str, Any]]]) -> Pace:
-    """Books per (local snapshot date, enterprise, night >= it), each night any version held."""
-    versions = _versions(loaded)
-    items = _room_items()
-    books: dict[tuple[date, str, date], tuple[int, float | None]] = {}
-    for enterprise, zone in TIME_ZONES.items():
-        own = [version for version in versions if version[0]["enterprise_id"] == enterprise]
-        booked = [v for v in own if v[0]["state"] in OCCUPYING_STATES]
-        nights = {night for row, _, _ in booked for night in _nights(row)}
-        day = min(first for _, first, _ in own)
-        today = datetime.now(ZoneInfo(zone)).date()
-        while day <= today:
-            held = [
-                row for row, first, end in booked if first <= day and (end is None or day < end)
-            ]
-            for night in (night for night in nights if night >= day):
-                staying = [row for row in held if night in _nights(row)]
-                amounts = [a for row in staying for a in items.get((row["id"], night), [])]
-                currencies = {currency for currency, _ in amounts}
-                revenue = sum(net for _, net in amounts) if len(currencies) <= 1 else None
-                books[(day, enterprise, night)] = (len(staying), revenue)
-            day += timedelta(days=1)
-
-    def earlier(key: tuple[date, str, date], days: int) -> int | None:
-        before = books.get((key[0] - timedelta(days=days), key[1], key[2]))
-        return books[key][0] - before[0] if before else None
-
-    return {
-        key: (rooms, revenue, earlier(key, 1), earlier(key, 7))
-        for key, (rooms, revenue) in books.items()
-    }
-
-
-def pace_nightly(warehouse: Warehouse) -> Pace:
-    rows = warehouse.fetch(f"select * from {ANALYTICS}.pace_nightly")
-    return {
-        (row["snapshot_date"], row["enterprise_id"], row["night_date"]): (
-            row["rooms_on_the_books"],
-            row["room_revenue_on_the_books"],
-            row["pickup_1d"],
-            row["pickup_7d"],
-        )
-        for row in rows
-    }
-
-
 def test_each_run_builds_pace_and_its_tests(pace_runs: PaceRuns) -> None:
     for build in pace_runs.builds:
         assert build.returncode == 0, build.output[-6000:]
@@ -223,7 +133,8 @@ def test_snapshot_keeps_every_version_loaded(warehouse: Warehouse, pace_runs: Pa
 
 
 def test_pace_nightly_match_python(warehouse: Warehouse, pace_runs: PaceRuns) -> None:
-    assert pace_nightly(warehouse) == expected_pace(pace_runs.loaded)
+    items = ORDER_ITEMS + ORDER_ITEMS_RUN_2
+    assert pace_nightly(warehouse) == expected_pace(pace_runs.loaded, items, TIME_ZONES)
 
 
 def test_pace_counts_versions_by_local_day(warehouse: Warehouse, pace_runs: PaceRuns) -> None:

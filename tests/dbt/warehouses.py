@@ -113,18 +113,18 @@ def simulated_warehouse(path: Path) -> Warehouse:
     return Warehouse("duckdb", env, _fetch_duckdb(path), False, _replace_duckdb_rows(path))
 
 
-def postgres_warehouse() -> Warehouse:
-    """The raw tables in the PostgreSQL database at MEWS_TEST_POSTGRES_URL."""
+def postgres_url() -> str:
+    """MEWS_TEST_POSTGRES_URL; without it the test is skipped locally and fails in CI."""
     url = os.environ.get("MEWS_TEST_POSTGRES_URL")
     if not url:
         reason = 'MEWS_TEST_POSTGRES_URL is not set; run: eval "$(.ci/start-postgres.sh | tail -1)"'
         if os.environ.get("CI", "").lower() in ("true", "1"):
             pytest.fail(reason)
         pytest.skip(reason)
-    with closing(psycopg2.connect(url)) as connection, connection, connection.cursor() as cursor:
-        # The snapshot in mews_analytics would keep versions from an earlier test's data.
-        cursor.execute("drop schema if exists mews_analytics cascade")
-        load_tables(cursor.execute, "%s")
+    return url
+
+
+def _postgres(url: str, holds_sample_data: bool) -> Warehouse:
     parts = urlsplit(url)
     env = {
         "MEWS_PG_HOST": parts.hostname or "127.0.0.1",
@@ -134,7 +134,31 @@ def postgres_warehouse() -> Warehouse:
         "MEWS_PG_DATABASE": parts.path.lstrip("/"),
         "PGTZ": SESSION_TIME_ZONE,
     }
-    return Warehouse("postgres", env, _fetch_postgres(url), True, _replace_postgres_rows(url))
+    fetch, replace = _fetch_postgres(url), _replace_postgres_rows(url)
+    return Warehouse("postgres", env, fetch, holds_sample_data, replace)
+
+
+def _drop_schemas(url: str, *schemas: str) -> None:
+    with closing(psycopg2.connect(url)) as connection, connection, connection.cursor() as cursor:
+        for schema in schemas:
+            cursor.execute(f"drop schema if exists {schema} cascade")
+
+
+def postgres_warehouse() -> Warehouse:
+    """The raw tables in the PostgreSQL database at MEWS_TEST_POSTGRES_URL."""
+    url = postgres_url()
+    # The snapshot in mews_analytics would keep versions from an earlier test's data.
+    _drop_schemas(url, "mews_analytics")
+    with closing(psycopg2.connect(url)) as connection, connection, connection.cursor() as cursor:
+        load_tables(cursor.execute, "%s")
+    return _postgres(url, holds_sample_data=True)
+
+
+def simulated_postgres_warehouse() -> Warehouse:
+    """An empty PostgreSQL dataset for the pipeline to load from the simulator."""
+    url = postgres_url()
+    _drop_schemas(url, "mews_analytics", DATASET, f"{DATASET}_staging")
+    return _postgres(url, holds_sample_data=False)
 
 
 def run_dbt_build(warehouse: Warehouse, work_dir: Path, select: str | None = None) -> DbtBuild:
