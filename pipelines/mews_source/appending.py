@@ -13,6 +13,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.sql_client import SqlClientBase
 
 from mews_source.operations import BY_NAME
+from mews_source.resources import stored_state
 
 
 def appending_resources(
@@ -35,9 +36,8 @@ def appending_resources(
 
 def has_marks(pipeline: dlt.Pipeline, resource: str, connection: str) -> bool:
     """Whether the pipeline's state holds scope marks of `resource` for `connection`."""
-    sources = pipeline.state.get("sources", {})
-    state = sources.get("mews", {}).get("resources", {}).get(resource, {})
-    return bool(state.get("scanned_until", {}).get(connection))
+    marks = stored_state(pipeline.state, resource).get("scanned_until", {})
+    return bool(marks.get(connection))
 
 
 def empty_tables(pipeline: dlt.Pipeline, tables: Sequence[str]) -> set[str]:

@@ -3,9 +3,9 @@
 Each connection keeps its own run: its client and rate limiter, its state marks and its
 loads, so one failing token fails alone. dlt's pipeline is one thread's, so this thread
 loads the connections' parts in turn while every connection's fetch goes on in the
-background (see `ConnectionRun.part_timer`: a first part of one page starts every fetch,
-and a later part ends once its fetch has no page ready after a few seconds, so this thread
-moves on to connections whose pages wait).
+background: all of them start before the first load (`start_feeds`), and a part ends once
+its fetch has no page ready after a few seconds (`ConnectionRun.part_timer`), so this
+thread moves on to connections whose pages wait.
 
 Bounds on the whole process: each connection's fetches hold fewer pages and fewer
 requests in flight as connections are added (`share`).
@@ -16,7 +16,8 @@ from typing import Any
 
 import dlt
 
-from mews_source.operations import BY_NAME
+from mews_source.operations import BY_NAME, Operation
+from mews_source.resources import start_feeds
 from mews_source.runner import (
     ConnectionLoad,
     ConnectionResult,
@@ -50,6 +51,11 @@ def run_together(
     ]
     try:
         share(loads)
+        state = {} if refresh else pipeline.state  # a refresh drops every connection's state
+        for load in loads:
+            if load.run is not None and not load.finished:
+                with failing_alone(load):
+                    start_feeds(load.run, operations(load.pending), state)
         active = [load for load in loads if not load.finished]
         while active:
             for load in active:
@@ -59,6 +65,10 @@ def run_together(
         for load in loads:
             finish(load)
     return [load.result for load in loads]
+
+
+def operations(names: Sequence[str]) -> tuple[Operation, ...]:
+    return tuple(BY_NAME[name] for name in names)
 
 
 def share(loads: list[ConnectionLoad]) -> None:

@@ -59,6 +59,31 @@ def resource(run: ConnectionRun, operation: Operation) -> DltResource:
     )
 
 
+def start_feeds(
+    run: ConnectionRun, operations: tuple[Operation, ...], state: Mapping[str, Any]
+) -> None:
+    """Start the incremental operations' fetches before their first load, from the source's
+    dlt `state` as the run began (`pipeline.state`): what the resources would read from it.
+
+    Loaded in turn with other connections, every connection then fetches from the start,
+    not only once its first load has begun.
+    """
+    for operation in operations:
+        if not operation.incremental:
+            continue
+        stored = stored_state(state, operation.name)
+        marks = {kind: dict(stored.get(kind, {}).get(run.connection.name, {})) for kind in MARKS}
+        if run.reads_stays(operation):
+            marks[STAYS] = dict(stored.get(STAYS, {}).get(run.connection.name, {}))
+        run.feed(operation, marks, list(stored.get(LOADED, {}).get(run.connection.name, [])))
+
+
+def stored_state(state: Mapping[str, Any], resource: str) -> Mapping[str, Any]:
+    """The resource's dlt state within a pipeline's `state`, outside any extract."""
+    resources_state = state.get("sources", {}).get("mews", {}).get("resources", {})
+    return resources_state.get(resource, {})  # type: ignore[no-any-return]
+
+
 def incremental_rows(run: ConnectionRun, operation: Operation) -> Iterator[Any]:
     """This load's part of the run's pages; the marks advance over the windows it completes."""
     marks = {kind: _marks(kind, run.connection.name) for kind in MARKS}

@@ -66,7 +66,6 @@ class ConnectionRun:
     appending: frozenset[str] = frozenset()  # operations whose tables were empty at the start
     together: bool = False  # loaded in turn with other connections' runs (see `group`)
     buffer_pages: int = BUFFER_PAGES  # pages each fetch holds ahead of its loads
-    parts: int = 0  # loads extracted so far (the runner counts them)
     reports: dict[str, ResourceReport] = field(default_factory=dict)
     feeds: dict[str, Feed] = field(default_factory=dict)
     _run_end: datetime | None = None
@@ -141,16 +140,13 @@ class ConnectionRun:
 
         Loading while requests wait for the rate budget anyway costs nothing; when nothing
         waits (our CPU is the limit), parts would only add loads, so the run stays in one.
-        Loaded in turn with other connections (`together`), the first part takes one page,
-        so every connection starts fetching at once, and a later part ends after
+        Loaded in turn with other connections (`together`), a part ends after
         `load_every_s` or, once it has run `TOGETHER_PART_S`, when its fetch has no page
         ready: the other connections' pages are waiting, their fetches stopped at full
         buffers. (Ending at the first empty moment made ~2.5x the loads at ~1.5 s of CPU each.)
         """
         if not self.load_every_s or self.load_every_s <= 0:
             return None
-        if self.together and self.parts == 0:
-            return lambda: True
         every, stats, together = self.load_every_s, self.client.stats, self.together
         started, throttled = time.monotonic(), stats.throttled_s
 

@@ -208,7 +208,6 @@ def load_part(pipeline: dlt.Pipeline, load: ConnectionLoad) -> None:
     result = load.result
     with failing_alone(load):
         rows = _load(pipeline, run_source(run, load.pending), load.refresh and result.loads == 0)
-        run.parts += 1
         if rows is not None:
             remember_loads(pipeline)
             result.loads += 1

@@ -65,7 +65,7 @@ def test_together_and_one_after_another_load_the_same_rows(tmp_path: Path) -> No
 def test_a_token_revoked_mid_run_fails_alone_and_its_next_run_completes(tmp_path: Path) -> None:
     config = SimulatorConfig(seed=43, enterprise_count=3, reservation_count=24_000,
                              product_service_order_count=1_500, history_days=300,
-                             rate_limit_requests=5, rate_limit_window_s=1.0)  # fmt: skip
+                             rate_limit_requests=3, rate_limit_window_s=1.0)  # fmt: skip
     with running_simulator(config) as sim:
         db = tmp_path / "mews.duckdb"
         pipeline = make_pipeline(dlt.destinations.duckdb(str(db)), "mews_raw")
@@ -77,23 +77,25 @@ def test_a_token_revoked_mid_run_fails_alone_and_its_next_run_completes(tmp_path
         names = [c["name"] for c in connections]
         args = {"platform_url": sim.url, "client_token": sim.client_token,
                 "start_date": days_ago(301), "connections": connections,
-                "rate_limit_requests": 5, "rate_limit_window_s": 1.0}  # fmt: skip
+                "rate_limit_requests": 3, "rate_limit_window_s": 1.0,
+                "load_every_s": 2.0}  # fmt: skip
         resources = ["reservations", "product_service_orders"]
-        broken = sim.enterprise_tokens[enterprises[1]]
-        # of its ~20 requests: after its first part is loaded, before its last
+        broken = sim.enterprise_tokens[enterprises[0]]
+        # Of its ~20 requests, at 3 a second from the start: after its first part (2 s) is
+        # loaded, before its second (after the other two connections' parts).
         sim.revoke_after(broken, 12)
 
         first = run(pipeline, names, resources, **args)
 
-        assert [c.name for c in first.failed] == ["hotel_1"]
+        assert [c.name for c in first.failed] == ["hotel_0"]
         assert "401" in (first.failed[0].error or "")
         assert broken not in (first.failed[0].error or ""), "a token in the summary"
-        healthy = {enterprises[0], enterprises[2]}
+        healthy = {enterprises[1], enterprises[2]}
         assert_snapshot_equal(
             only_enterprises(loaded(db), healthy), only_enterprises(truth(sim), healthy)
         )
-        partial = only_enterprises(loaded(db), {enterprises[1]})
-        whole = only_enterprises(truth(sim), {enterprises[1]})
+        partial = only_enterprises(loaded(db), {enterprises[0]})
+        whole = only_enterprises(truth(sim), {enterprises[0]})
         assert 0 < partial.reservation_rows < whole.reservation_rows, "broken mid-run"
         assert set(partial.reservations.items()) <= set(whole.reservations.items())
 
@@ -102,4 +104,32 @@ def test_a_token_revoked_mid_run_fails_alone_and_its_next_run_completes(tmp_path
 
         assert not second.failed
         assert_snapshot_equal(loaded(db), truth(sim))  # counts rows: a duplicate fails it
-        assert second.connections[0].rows.get("reservations", 0) == 0, "hotel_0 had its rows"
+        assert second.connections[1].rows.get("reservations", 0) == 0, "hotel_1 had its rows"
+
+
+def test_a_refresh_together_reloads_every_connection_whole(tmp_path: Path) -> None:
+    """A refresh drops every table and all state at the first connection's first load; the
+    others' fetches, started before it, must read from start_date too, not from their marks."""
+    config = SimulatorConfig(seed=47, enterprise_count=3, reservation_count=3_000,
+                             product_service_order_count=600, history_days=200)  # fmt: skip
+    with running_simulator(config) as sim:
+        db = tmp_path / "mews.duckdb"
+        pipeline = make_pipeline(dlt.destinations.duckdb(str(db)), "mews_raw")
+        connections = [
+            {"name": f"hotel_{i}", "access_token": sim.enterprise_tokens[e]}
+            for i, e in enumerate(sim.enterprise_ids)
+        ]
+        names = [c["name"] for c in connections]
+        args = {"platform_url": sim.url, "client_token": sim.client_token,
+                "start_date": days_ago(201), "connections": connections}  # fmt: skip
+        resources = ["reservations", "product_service_orders"]
+        assert not run(pipeline, names, resources, **args).failed
+        sim.data.mutate(fraction=0.05, create=50, seed=1)
+
+        refreshed = run(pipeline, names, resources, refresh=True, **args)
+
+        assert not refreshed.failed
+        assert_snapshot_equal(loaded(db), truth(sim))
+        for connection, enterprise in zip(refreshed.connections, sim.enterprise_ids, strict=True):
+            whole = only_enterprises(truth(sim), {enterprise})
+            assert connection.rows.get("reservations", 0) == whole.reservation_rows

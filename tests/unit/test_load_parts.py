@@ -122,22 +122,12 @@ class ReadyFetcher:
         return self.is_ready
 
 
-def test_together_the_first_part_is_one_page_so_every_connection_starts_fetching() -> None:
-    ctx = context(60)
-    ctx.together = True
-    first = ctx.part_timer(ReadyFetcher(True))  # type: ignore[arg-type]
-    assert first is not None and first()
-    ctx.parts = 1
-    later = ctx.part_timer(ReadyFetcher(True))  # type: ignore[arg-type]
-    assert later is not None and not later(), "a later part runs its time"
-
-
 def test_together_a_part_ends_once_it_ran_its_minimum_and_its_fetch_has_no_page_ready(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(run_module, "TOGETHER_PART_S", 0.05)
     ctx = context(60)
-    ctx.together, ctx.parts = True, 1
+    ctx.together = True
     fetcher = ReadyFetcher(False)
     enough = ctx.part_timer(fetcher)  # type: ignore[arg-type]
     assert enough is not None
