@@ -5,11 +5,19 @@ from pathlib import Path
 
 import dlt
 
-from mews_simulator import SimulatorConfig, running_simulator
+from mews_simulator import Simulator, SimulatorConfig, running_simulator
 from mews_source.runner import make_pipeline, run
 from tests.integration.test_connections import only_enterprises
 from tests.integration.test_service_orders import days_ago
 from tests.support import assert_snapshot_equal, loaded, truth
+
+
+def one_connection_each(sim: Simulator) -> list[dict[str, str]]:
+    """A connection `hotel_<i>` for each enterprise, with the enterprise's own token."""
+    return [
+        {"name": f"hotel_{i}", "access_token": sim.enterprise_tokens[e]}
+        for i, e in enumerate(sim.enterprise_ids)
+    ]
 
 
 def test_two_connections_sharing_one_token_share_its_budget_and_load_each_row_once(
@@ -41,10 +49,7 @@ def test_together_and_one_after_another_load_the_same_rows(tmp_path: Path) -> No
     config = SimulatorConfig(seed=41, enterprise_count=3, reservation_count=3_000,
                              product_service_order_count=600, history_days=200)  # fmt: skip
     with running_simulator(config) as sim:
-        connections = [
-            {"name": f"hotel_{i}", "access_token": sim.enterprise_tokens[e]}
-            for i, e in enumerate(sim.enterprise_ids)
-        ]
+        connections = one_connection_each(sim)
         names = [c["name"] for c in connections]
         args = {"platform_url": sim.url, "client_token": sim.client_token,
                 "start_date": days_ago(201), "connections": connections}  # fmt: skip
@@ -70,10 +75,7 @@ def test_a_token_revoked_mid_run_fails_alone_and_its_next_run_completes(tmp_path
         db = tmp_path / "mews.duckdb"
         pipeline = make_pipeline(dlt.destinations.duckdb(str(db)), "mews_raw")
         enterprises = sim.enterprise_ids
-        connections = [
-            {"name": f"hotel_{i}", "access_token": sim.enterprise_tokens[e]}
-            for i, e in enumerate(enterprises)
-        ]
+        connections = one_connection_each(sim)
         names = [c["name"] for c in connections]
         args = {"platform_url": sim.url, "client_token": sim.client_token,
                 "start_date": days_ago(301), "connections": connections,
@@ -115,10 +117,7 @@ def test_a_refresh_together_reloads_every_connection_whole(tmp_path: Path) -> No
     with running_simulator(config) as sim:
         db = tmp_path / "mews.duckdb"
         pipeline = make_pipeline(dlt.destinations.duckdb(str(db)), "mews_raw")
-        connections = [
-            {"name": f"hotel_{i}", "access_token": sim.enterprise_tokens[e]}
-            for i, e in enumerate(sim.enterprise_ids)
-        ]
+        connections = one_connection_each(sim)
         names = [c["name"] for c in connections]
         args = {"platform_url": sim.url, "client_token": sim.client_token,
                 "start_date": days_ago(201), "connections": connections}  # fmt: skip
