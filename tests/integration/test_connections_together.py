@@ -70,7 +70,7 @@ def test_together_and_one_after_another_load_the_same_rows(tmp_path: Path) -> No
 def test_a_token_revoked_mid_run_fails_alone_and_its_next_run_completes(tmp_path: Path) -> None:
     config = SimulatorConfig(seed=43, enterprise_count=3, reservation_count=24_000,
                              product_service_order_count=1_500, history_days=300,
-                             rate_limit_requests=3, rate_limit_window_s=1.0)  # fmt: skip
+                             rate_limit_requests=2, rate_limit_window_s=1.0)  # fmt: skip
     with running_simulator(config) as sim:
         db = tmp_path / "mews.duckdb"
         pipeline = make_pipeline(dlt.destinations.duckdb(str(db)), "mews_raw")
@@ -79,12 +79,12 @@ def test_a_token_revoked_mid_run_fails_alone_and_its_next_run_completes(tmp_path
         names = [c["name"] for c in connections]
         args = {"platform_url": sim.url, "client_token": sim.client_token,
                 "start_date": days_ago(301), "connections": connections,
-                "rate_limit_requests": 3, "rate_limit_window_s": 1.0,
+                "rate_limit_requests": 2, "rate_limit_window_s": 1.0,
                 "load_every_s": 2.0}  # fmt: skip
         resources = ["reservations", "product_service_orders"]
         broken = sim.enterprise_tokens[enterprises[0]]
-        # Of its ~20 requests, at 3 a second from the start: after its first part (2 s) is
-        # loaded, before its second (after the other two connections' parts).
+        # Of its ~20 requests, at 2 a second from the start (6 s): after its first part
+        # (2 s) is loaded, before its last (the others' parts of 2 s each come between).
         sim.revoke_after(broken, 12)
 
         first = run(pipeline, names, resources, **args)
