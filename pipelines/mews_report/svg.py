@@ -92,9 +92,15 @@ def _x_ticks(axes: _Axes, first: date, last: date) -> list[str]:
     y = HEIGHT - BOTTOM
     return [
         f'<line class="axis" x1="{axes.x(d):.1f}" x2="{axes.x(d):.1f}" y1="{y}" y2="{y + 4}"/>'
-        f'<text class="tick" x="{axes.x(d):.1f}" y="{y + 16}" text-anchor="middle">{text}</text>'
+        f'<text class="tick" x="{axes.x(d):.1f}" y="{y + 16}" '
+        f'text-anchor="{_tick_anchor(axes.x(d))}">{text}</text>'
         for d, text in ticks
     ]
+
+
+def _tick_anchor(x: float) -> str:
+    """Centred under its tick, unless half a label (about 24 px) would leave the picture."""
+    return "end" if x + 24 > WIDTH else "middle"
 
 
 def _month_starts(first: date, last: date) -> list[date]:
