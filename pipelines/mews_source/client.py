@@ -30,7 +30,7 @@ from mews_source.errors import (
     RequestTooHeavyError,
     TransientError,
 )
-from mews_source.ratelimit import SlidingWindowLimiter
+from mews_source.ratelimit import SlidingWindowLimiter, Slot
 
 logger = logging.getLogger(__name__)
 
@@ -178,8 +178,12 @@ class MewsClient:
         for attempt in range(1, self._retry.max_attempts + 1):
             if self._closed:
                 raise TransientError(f"{path} not sent: the run is stopping")
-            self.stats.add_wait(self._limiter.acquire())
-            outcome = self._send_once(path, body, decode, retry=attempt > 1)
+            slot = self._limiter.acquire()
+            self.stats.add_wait(slot.waited)
+            try:
+                outcome = self._send_once(path, body, decode, slot, retry=attempt > 1)
+            finally:
+                slot.ended()
             if isinstance(outcome, dict):
                 return outcome
             last = outcome
@@ -198,11 +202,12 @@ class MewsClient:
         )
 
     def _send_once(
-        self, path: str, body: bytes, decode: Decode | None, *, retry: bool
+        self, path: str, body: bytes, decode: Decode | None, slot: Slot, *, retry: bool
     ) -> dict[str, Any] | _Retry:
         sent = self._clock()
+        trace = {"trace": functools.partial(_date_when_sent, slot)}
         try:
-            with self._http.stream("POST", path, content=body) as response:
+            with self._http.stream("POST", path, content=body, extensions=trace) as response:
                 content = read_body(response, self._limits, sent, self._clock)
         except BrokenAnswer as exc:
             self.stats.record(exc.outcome, retry=retry)
@@ -266,6 +271,12 @@ def _error_details(
         message = response.reason_phrase or "no message"
     # Redact before cutting: a token cut in half would no longer match.
     return " ".join(redact(message).split())[:300], request_id
+
+
+def _date_when_sent(slot: Slot, event: str, info: Mapping[str, Any]) -> None:
+    """httpcore's trace hook: the request's body has left, so Mews can count it from now."""
+    if event.endswith("send_request_body.complete"):
+        slot.sent()
 
 
 def _retry_after(response: httpx.Response) -> float | None:

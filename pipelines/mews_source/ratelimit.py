@@ -7,11 +7,33 @@ from collections import deque
 from collections.abc import Callable
 
 
+class Slot:
+    """One request's place in the window, dated as late as this side can know it reached Mews.
+
+    Granted at `acquire`, it is re-dated when the request's bytes have left (`sent`), since
+    on a busy machine the send can trail the grant by a second; when no send was seen (a
+    connection that failed, a test transport) `ended` dates it at the end of the attempt.
+    """
+
+    __slots__ = ("at", "waited", "_clock", "_sent")
+
+    def __init__(self, at: float, waited: float, clock: Callable[[], float]) -> None:
+        self.at, self.waited, self._clock, self._sent = at, waited, clock, False
+
+    def sent(self) -> None:
+        self.at, self._sent = max(self.at, self._clock()), True
+
+    def ended(self) -> None:
+        if not self._sent:
+            self.at = max(self.at, self._clock())
+
+
 class SlidingWindowLimiter:
-    """Allow at most `max_requests` starts within any `window_s` seconds, across threads.
+    """Allow at most `max_requests` requests within any `window_s` seconds, across threads.
 
     Mews counts requests in a sliding window anchored to the first request of a burst
-    (guidelines/requests.md), so fixed buckets would undercount; this keeps every start time.
+    (guidelines/requests.md), so fixed buckets would undercount; this keeps every request's
+    slot, and a new one starts only a window after the oldest was sent.
     """
 
     def __init__(
@@ -28,36 +50,40 @@ class SlidingWindowLimiter:
         self._window = window_s
         self._clock = clock
         self._sleep = sleep
-        self._starts: deque[float] = deque()
+        self._slots: deque[Slot] = deque()
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
-    def acquire(self) -> float:
-        """Block until a request may start; return the seconds spent waiting."""
+    def acquire(self) -> Slot:
+        """Block until a request may start; its slot says how long that took."""
         waited = 0.0
         while True:
-            delay = self._try_acquire()
-            if delay <= 0:
-                return waited
-            self._sleep(delay)
-            waited += delay
+            slot = self._try_acquire(waited)
+            if isinstance(slot, Slot):
+                return slot
+            self._sleep(slot)
+            waited += slot
 
     def pause(self, seconds: float) -> None:
         """Hold every thread back, e.g. for a Retry-After the server asked for."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
-    def _try_acquire(self) -> float:
+    def _try_acquire(self, waited: float = 0.0) -> Slot | float:
+        """A slot, or the seconds to wait before asking again."""
         with self._lock:
             now = self._clock()
-            while self._starts and self._starts[0] <= now - self._window:
-                self._starts.popleft()
+            # Slots re-dated by `sent` may stand out of order; the oldest left waits for the
+            # one before it, which only ever errs on the safe side.
+            while self._slots and self._slots[0].at <= now - self._window:
+                self._slots.popleft()
             if now < self._paused_until:
                 return self._paused_until - now
-            if len(self._starts) < self._max:
-                self._starts.append(now)
-                return 0.0
-            return self._starts[0] + self._window - now
+            if len(self._slots) < self._max:
+                slot = Slot(now, waited, self._clock)
+                self._slots.append(slot)
+                return slot
+            return self._slots[0].at + self._window - now
 
 
 _SHARED: dict[tuple[str, str, int, float], SlidingWindowLimiter] = {}

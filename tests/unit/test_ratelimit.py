@@ -5,8 +5,10 @@ import time
 
 import pytest
 
+from mews_simulator import SimulatorConfig, running_simulator
 from mews_source import ratelimit
-from mews_source.ratelimit import SlidingWindowLimiter
+from mews_source.client import Credentials, MewsClient
+from mews_source.ratelimit import SlidingWindowLimiter, Slot
 from tests.unit.fakes import FakeClock
 
 
@@ -23,7 +25,7 @@ def limiter(
 
 def test_first_requests_of_a_window_do_not_wait(clock: FakeClock) -> None:
     pacer = limiter(clock)
-    assert [pacer.acquire() for _ in range(200)] == [0.0] * 200
+    assert [pacer.acquire().waited for _ in range(200)] == [0.0] * 200
     assert clock.sleeps == []
 
 
@@ -33,7 +35,7 @@ def test_201st_request_in_a_window_waits_until_the_first_leaves(clock: FakeClock
     for _ in range(200):
         pacer.acquire()
         clock.now += 0.1  # 200 requests spread over 20 s
-    waited = pacer.acquire()
+    waited = pacer.acquire().waited
     assert waited == pytest.approx(first + 30.0 - (first + 20.0))
     assert clock.sleeps == [pytest.approx(10.0)]
     assert clock.now == pytest.approx(first + 30.0)
@@ -54,7 +56,7 @@ def test_a_full_window_later_the_budget_is_whole_again(clock: FakeClock) -> None
     pacer.acquire()
     pacer.acquire()
     clock.now += 5.0
-    assert [pacer.acquire(), pacer.acquire()] == [0.0, 0.0]
+    assert [pacer.acquire().waited, pacer.acquire().waited] == [0.0, 0.0]
     assert clock.sleeps == []
 
 
@@ -62,8 +64,8 @@ def test_pause_holds_every_request_until_it_ends(clock: FakeClock) -> None:
     pacer = limiter(clock)
     pacer.acquire()
     pacer.pause(7.5)
-    assert pacer.acquire() == pytest.approx(7.5)
-    assert pacer.acquire() == 0.0
+    assert pacer.acquire().waited == pytest.approx(7.5)
+    assert pacer.acquire().waited == 0.0
     assert clock.sleeps == [pytest.approx(7.5)]
 
 
@@ -71,14 +73,49 @@ def test_pause_never_shortens_a_longer_pause(clock: FakeClock) -> None:
     pacer = limiter(clock)
     pacer.pause(10.0)
     pacer.pause(2.0)
-    assert pacer.acquire() == pytest.approx(10.0)
+    assert pacer.acquire().waited == pytest.approx(10.0)
 
 
 def test_pause_and_full_window_both_delay(clock: FakeClock) -> None:
     pacer = limiter(clock, max_requests=1, window_s=10.0)
     pacer.acquire()
     pacer.pause(3.0)
-    assert pacer.acquire() == pytest.approx(10.0)
+    assert pacer.acquire().waited == pytest.approx(10.0)
+
+
+def test_a_slot_holds_its_place_for_a_window_from_when_it_was_sent(clock: FakeClock) -> None:
+    # A busy machine sent the request 2 s after its grant: Mews counts it from then.
+    pacer = limiter(clock, max_requests=1, window_s=10.0)
+    slot = pacer.acquire()
+    clock.now += 2.0
+    slot.sent()
+    clock.now += 1.0
+    slot.ended()
+    assert slot.at == pytest.approx(1002.0), "ended must not move a slot that was sent"
+    assert pacer.acquire().waited == pytest.approx(9.0)
+    assert clock.now == pytest.approx(1012.0)
+
+
+def test_a_slot_never_seen_sent_is_dated_when_its_attempt_ended(clock: FakeClock) -> None:
+    pacer = limiter(clock, max_requests=1, window_s=10.0)
+    slot = pacer.acquire()
+    clock.now += 4.0
+    slot.ended()
+    assert pacer.acquire().waited == pytest.approx(10.0)
+
+
+def test_the_client_dates_a_slot_when_its_body_left_over_a_real_socket() -> None:
+    # The simulator answers 0.4 s after a request arrives: the slot must be dated before
+    # that (httpcore's trace hook fired), not when the answer came (the fallback).
+    pacer = SlidingWindowLimiter(10, 30.0)
+    config = SimulatorConfig(reservation_count=10, product_service_order_count=0, latency_s=0.4)
+    with running_simulator(config) as sim:
+        creds = Credentials(sim.url, sim.client_token, sim.portfolio_token, "Test 1.0")
+        with MewsClient(creds, limiter=pacer) as client:
+            client.post("/api/connector/v1/enterprises/getAll", {"Limitation": {"Count": 10}})
+            answered = time.monotonic()
+    (slot,) = pacer._slots
+    assert answered - slot.at >= 0.3, "the slot was dated at the answer, not at the send"
 
 
 @pytest.mark.parametrize(
@@ -144,8 +181,8 @@ def test_a_reset_gives_the_next_run_a_whole_budget() -> None:
     ratelimit.reset_shared_limiters()
     fresh = ratelimit.shared_limiter("http://mews.test", "token-a", 1, 3600.0)
     assert fresh is not spent
-    assert fresh._try_acquire() == 0.0, "the new limiter inherited the spent window"
-    assert spent._try_acquire() > 0, "a limiter already handed out must keep its window"
+    assert isinstance(fresh._try_acquire(), Slot), "the new limiter inherited the spent window"
+    assert not isinstance(spent._try_acquire(), Slot), "a limiter handed out keeps its window"
 
 
 @pytest.mark.parametrize("run", ["first", "second"])
@@ -153,4 +190,4 @@ def test_each_test_starts_with_the_whole_budget_of_a_token(run: str) -> None:
     # Spends a budget of 1 request an hour: the second run fails unless the budget is
     # reset between tests (tests/conftest.py), as it would sleep out the first's hour.
     pacer = ratelimit.shared_limiter("http://mews.test", "token-a", 1, 3600.0)
-    assert pacer._try_acquire() == 0.0, f"{run}: a window spent by an earlier test"
+    assert isinstance(pacer._try_acquire(), Slot), f"{run}: a window spent by an earlier test"
