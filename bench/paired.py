@@ -12,7 +12,8 @@ at a few hundred requests (`--history-days 30`).
 Each run is `python pipelines/mews.py --resources reservations` from that checkout into a fresh
 DuckDB file; every loaded dataset is checked against the simulator's ground truth. Prints one
 row per size: median wall of A and B, B / A, the median requests of a run (from the
-simulator's stats; both checkouts should make about as many) and every pair.
+simulator's stats; both checkouts should make about as many), the 429s each checkout met over
+all its runs, and every pair.
 """
 
 import argparse
@@ -96,14 +97,15 @@ def run_checkout(checkout: Path, sim: SimulatorProcess, work: Path) -> Measured:
 
 def measure(
     spec: SimulatorSpec, checkouts: dict[str, Path], pairs: int, root: Path
-) -> tuple[dict[str, list[float]], list[int]]:
+) -> tuple[dict[str, list[float]], list[int], dict[str, int]]:
     """Wall seconds of each checkout's runs, alternating which of the pair goes first.
 
-    Also the API requests of every run, as the simulator counted them.
+    Also the API requests of every run and each checkout's 429s, as the simulator counted.
     """
     size = spec.reservations
     walls: dict[str, list[float]] = {name: [] for name in checkouts}
     requests: list[int] = []
+    throttled = dict.fromkeys(checkouts, 0)
     with SimulatorProcess(spec, root / f"sim-{size}.log") as sim:
         truth = set(sim.truth_ids())
         for pair in range(pairs):
@@ -113,14 +115,16 @@ def measure(
                 work.mkdir()
                 before = sim.stats()
                 run = run_checkout(checkouts[name], sim, work)
-                requests.append(stats_delta(before, sim.stats()).get("requests", -1))
+                counts = stats_delta(before, sim.stats())
+                requests.append(counts.get("requests", -1))
+                throttled[name] += counts.get("responses_429", 0)
                 if run.returncode != 0:
                     raise SystemExit(f"{name} failed at {size}: {run.stderr[-500:]}")
                 if set(loaded_ids(work / "mews.duckdb", DATASET)) != truth:
                     raise SystemExit(f"{name} at {size}: the loaded ids differ from the truth")
                 walls[name].append(run.wall_s)
                 shutil.rmtree(work)
-    return walls, requests
+    return walls, requests, throttled
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -133,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"latency per item {args.latency_per_item_s:g} s, {budget}")
     print(
         f"{'reservations':>12}{'A median s':>12}{'B median s':>12}{'B / A':>8}"
-        f"{'requests':>10}  pairs (A, B)"
+        f"{'requests':>10}{'429s A, B':>11}  pairs (A, B)"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
@@ -144,14 +148,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                 args.rate_limit,
                 args.rate_window_s,
             )
-            walls, requests = measure(spec, checkouts, args.pairs, Path(tmp))
+            walls, requests, throttled = measure(spec, checkouts, args.pairs, Path(tmp))
             a, b = statistics.median(walls["A"]), statistics.median(walls["B"])
             pairs = " ".join(
                 f"({x:.1f}, {y:.1f})" for x, y in zip(walls["A"], walls["B"], strict=True)
             )
             print(
                 f"{size:>12,}{a:>12.2f}{b:>12.2f}{b / a:>8.2f}"
-                f"{statistics.median(requests):>10.0f}  {pairs}",
+                f"{statistics.median(requests):>10.0f}"
+                f"{throttled['A']:>6}, {throttled['B']:<3}  {pairs}",
                 flush=True,
             )
 
