@@ -84,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def measure(sim: SimulatorProcess, mode: str, truth: set[str], work: Path) -> dict[str, Any]:
     """One connector run with a connection per enterprise token of `sim`."""
     work.mkdir(parents=True)
+    sim.wait_for_whole_budget()
     before = sim.stats()
     sim_cpu, own_cpu = sim.cpu_s(), children_cpu_s()
     run = run_measured(connector_argv(mode), connector_env(sim, work), REPO)

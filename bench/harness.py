@@ -92,6 +92,15 @@ class SimulatorProcess:
         self.url: str = self.info["url"]
         self._http = httpx.Client(base_url=self.url, timeout=600.0)
 
+    def wait_for_whole_budget(self) -> None:
+        """Sleep out one rate window, so the next run starts with each token's whole budget.
+
+        A new process cannot know what the run before it spent of a token's budget: run back
+        to back at 200 / 30 s, the second met 2-4 x 429 in its first 30 s (an hourly run
+        starts with the budget whole).
+        """
+        time.sleep(self.spec.rate_window_s + 1.0)
+
     def stats(self) -> dict[str, Any] | None:
         """Request counts by path and status, or None when the admin route fails."""
         try:

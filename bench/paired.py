@@ -113,6 +113,7 @@ def measure(
             for name in order:
                 work = root / f"{size}-{pair}-{name}"
                 work.mkdir()
+                sim.wait_for_whole_budget()
                 before = sim.stats()
                 run = run_checkout(checkouts[name], sim, work)
                 counts = stats_delta(before, sim.stats())
